@@ -1,0 +1,128 @@
+"""What every hidden test shares: fresh random cases, safe calls into student code, and comparisons that explain.
+
+A hidden test cell calls one ``check_*`` function. It either returns quietly or raises ``AssertionError`` whose message
+is the feedback the student reads: which quantity, what was expected, what the mismatch looks like (see
+``autograder.diagnose``), and the seed that reproduces the case for the instructor.
+"""
+from __future__ import annotations
+
+import secrets
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+from ..diagnose import diagnose
+from ..numgrad import relative_error
+
+#: Gradients must match central differences to this relative error (float64 throughout).
+TOLERANCE = 1e-6
+
+
+class Case:
+    """One randomized test case: a seed drawn at grading time and a float64 generator built from it."""
+
+    def __init__(self, seed: int | None = None):
+        self.seed = secrets.randbits(32) if seed is None else int(seed)
+        self.rng = np.random.Generator(np.random.PCG64(self.seed))
+
+    def normal(self, *shape: int, scale: float = 1.0) -> np.ndarray:
+        return self.rng.normal(0.0, scale, size=shape).astype(np.float64)
+
+    def nonzero(self, *shape: int, low: float = 0.1, high: float = 1.0) -> np.ndarray:
+        """Values bounded away from zero, with random signs: biases in hidden tests are never zero."""
+        mag = self.rng.uniform(low, high, size=shape)
+        sign = self.rng.choice([-1.0, 1.0], size=shape)
+        return (mag * sign).astype(np.float64)
+
+    def integer(self, low: int, high: int) -> int:
+        """An int in [low, high]."""
+        return int(self.rng.integers(low, high + 1))
+
+    def __str__(self) -> str:
+        return f"case seed {self.seed}"
+
+
+def call(name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call the student's ``fn`` and turn every way it can go wrong into one readable AssertionError.
+
+    Numerical warnings (overflow, invalid value, ...) become failures with a message: left alone they would reach
+    stderr, and nbgrader scores any cell that writes to stderr zero without saying why.
+    """
+    if not callable(fn):
+        raise AssertionError(f"`{name}` should be a function, but it is {type(fn).__name__}.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise AssertionError(f"`{name}` is not implemented yet: replace `raise NotImplementedError()` with your code.") from None
+    except (RuntimeWarning, FloatingPointError) as w:
+        raise AssertionError(f"`{name}` raised a numerical warning: {w}. Rewrite it so it stays finite and silent.") from None
+    except AssertionError:
+        raise
+    except Exception as e:  # the student's own bug: show its type and message, not our stack
+        raise AssertionError(f"`{name}` raised {type(e).__name__}: {e}") from None
+
+
+def as_float_array(name: str, value: Any) -> np.ndarray:
+    """Convert a student's result to a float64 array, or explain why it cannot be one."""
+    if value is None:
+        raise AssertionError(f"{name} is None: did you forget a `return`?")
+    try:
+        arr = np.asarray(value)
+    except Exception as e:  # ragged lists and the like
+        raise AssertionError(f"{name} could not be read as an array ({e}).") from None
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        raise AssertionError(f"{name} should be numbers, but has dtype {arr.dtype}.")
+    if np.iscomplexobj(arr):
+        raise AssertionError(f"{name} should be real numbers, but is complex.")
+    return arr.astype(np.float64)
+
+
+def compare(name: str, got: Any, want: np.ndarray, case: Case | None = None, tol: float = TOLERANCE,
+            batch_size: int | None = None) -> None:
+    """Assert that ``got`` equals the reference ``want`` (shape and values), explaining any mismatch."""
+    want = np.asarray(want, dtype=np.float64)
+    got = as_float_array(name, got)
+    where = f" ({case})" if case is not None else ""
+    if got.shape != want.shape:
+        hint = ""
+        if got.ndim == 2 and got.shape[::-1] == want.shape:
+            hint = " It is the transpose of the right shape: check the order of the factors, or a missing .T."
+        elif got.size == want.size:
+            hint = " It has the right number of entries: check the axis you sum or reshape along."
+        raise AssertionError(f"{name} has shape {got.shape}, expected {want.shape}.{hint}{where}")
+    if not np.all(np.isfinite(got)):
+        raise AssertionError(f"{name} contains NaN or inf.{where}")
+    err = relative_error(got, want)
+    if err > tol:
+        explanation = diagnose(got, want, batch_size=batch_size)
+        raise AssertionError(
+            f"{name} is wrong: relative error {err:.2e} against the numerical gradient (tolerance {tol:.0e}). "
+            f"{explanation}{where}"
+        )
+
+
+def check_scalar(name: str, value: Any) -> float:
+    """A result that must be a single number (Python float, numpy scalar or size-1 array)."""
+    arr = as_float_array(name, value)
+    if arr.size != 1:
+        raise AssertionError(f"{name} should be a single number, but has shape {arr.shape}.")
+    return float(arr.reshape(()))
+
+
+def mapping(name: str, value: Any, keys: list[str]) -> dict:
+    """A result that must be a dict holding at least ``keys``."""
+    if not isinstance(value, dict):
+        raise AssertionError(f"{name} should be a dict with keys {keys}, but is {type(value).__name__}.")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise AssertionError(f"{name} is missing the keys {missing}.")
+    return value
+
+
+def repeat(check: Callable[[Case], None], times: int = 5) -> None:
+    """Run ``check`` on ``times`` fresh random cases: one lucky draw must not pass a wrong answer."""
+    for _ in range(times):
+        check(Case())
