@@ -56,11 +56,14 @@ def elementwise_derivative(f: Callable[[np.ndarray], np.ndarray], z: np.ndarray,
     return (np.asarray(f(z + eps), dtype=np.float64) - np.asarray(f(z - eps), dtype=np.float64)) / (2.0 * eps)
 
 
-def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """||a - b|| / (||a|| + ||b||), and 0.0 when both are zero. Symmetric, scale-free, in [0, 1]."""
+def relative_error(a: np.ndarray, b: np.ndarray, floor: float = 0.0) -> float:
+    """||a - b|| / max(||a|| + ||b||, floor), and 0.0 when the denominator is zero. Symmetric and scale-free.
+
+    ``floor`` keeps a near-zero gradient from turning the round-off of a numerical estimate into a large ratio.
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    denom = np.linalg.norm(a) + np.linalg.norm(b)
+    denom = max(np.linalg.norm(a) + np.linalg.norm(b), floor)
     if denom == 0.0:
         return 0.0
     return float(np.linalg.norm(a - b) / denom)

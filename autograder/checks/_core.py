@@ -17,6 +17,9 @@ from ..numgrad import relative_error
 
 #: Gradients must match central differences to this relative error (float64 throughout).
 TOLERANCE = 1e-6
+#: Central differences carry a round-off error near 1e-10 in absolute terms, so relative errors are taken against at
+#: least this norm: a gradient whose entries are all below ~1e-5 is judged to ~1e-10 absolute instead.
+NORM_FLOOR = 1e-4
 
 
 class Case:
@@ -95,7 +98,7 @@ def compare(name: str, got: Any, want: np.ndarray, case: Case | None = None, tol
         raise AssertionError(f"{name} has shape {got.shape}, expected {want.shape}.{hint}{where}")
     if not np.all(np.isfinite(got)):
         raise AssertionError(f"{name} contains NaN or inf.{where}")
-    err = relative_error(got, want)
+    err = relative_error(got, want, floor=NORM_FLOOR)
     if err > tol:
         explanation = diagnose(got, want, batch_size=batch_size)
         raise AssertionError(
