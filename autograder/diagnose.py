@@ -57,3 +57,159 @@ def diagnose(got: np.ndarray, want: np.ndarray, batch_size: int | None = None) -
         return ("Diagnosis: close but not exact. A derivative is probably evaluated at the wrong point, for example "
                 "sigma'(a) instead of sigma'(z), or a step that is too coarse.")
     return "Diagnosis: no simple pattern. Compare each factor of the chain rule with a numerical slope, one at a time."
+
+
+# ---------------------------------------------------------------- whole networks: which layer, and which bug (02, 03)
+#
+# A backprop bug leaves a trail across the layers. The recursion runs from the output towards the input, so a slip in
+# the step that produces delta^m spoils layer m and every layer below it, while the layers above stay right. The
+# functions below read that trail: ``layer_errors``/``diagnose_layers`` from the errors alone, ``diagnose_backprop`` by
+# re-running the reference backprop with each typical bug planted and seeing which one reproduces the student's numbers.
+
+#: bug name -> the sentence the student reads when their gradients match that bug exactly.
+BACKPROP_BUGS = {
+    "no_transpose": ("Diagnosis: missing transpose. The error travels back through (W^{m+1})^T delta^{m+1}. With "
+                     "W^{m+1} instead, square layers still give the right shapes but wrong values (layers of different "
+                     "sizes would raise a shape error)."),
+    "no_fprime_hidden": ("Diagnosis: f'(z^m) (sigma' for the sigmoid) missing in the hidden recursion delta^m = f'(z^m) "
+                         "* (W^{m+1})^T delta^{m+1}: the last layer is right and the error grows towards the input."),
+    "no_fprime_output": ("Diagnosis: f'(z^L) missing from delta^L = f'(z^L) * dJ/da^L, so every layer is off, starting "
+                         "with the output layer."),
+    "fprime_of_a": ("Diagnosis: f' is evaluated at the activation a^m instead of at z^m. (For the sigmoid, "
+                    "sigma'(z) = a(1 - a) is written with a, but sigma'(a) is a different number.)"),
+    "no_average": ("Diagnosis: missing 1/m averaging: every gradient is m times too large (the ratio equals the batch "
+                   "size). J is the mean over the batch, so dJ/da^L = (2/m)(a^L - y)."),
+    "double_average": "Diagnosis: averaged twice: every gradient is m times too small (ratio 1/batch size).",
+    "sign": ("Diagnosis: sign error. For J = (1/m) sum (a^L - y)^2 the output gradient is (2/m)(a^L - y), "
+             "not (2/m)(y - a^L)."),
+    "own_activation": ("Diagnosis: dJ/dW^m uses a^m where it needs a^{m-1}, the input of layer m: "
+                       "dJ/dW^m = delta^m (a^{m-1})^T. (The slip in notes 002, dz/dw = a^(L).)"),
+    "bias_axis": ("Diagnosis: bias gradient summed on the wrong axis: dJ/db^m sums delta^m over the examples "
+                  "(axis=1, the columns, keepdims=True), not over the units."),
+    "bias_not_summed": ("Diagnosis: the bias gradient is not summed over the batch: dJ/db^m = delta^m summed over the "
+                        "examples, shape (n_m, 1). With one example the two agree, which is why it passed then."),
+}
+
+
+def backprop_variant(Ws, bs, X, Y, activation="sigmoid", bug=None, layer=None):
+    """The reference backprop of ``autograder.mlp`` with one typical bug planted.
+
+    ``bug`` is a key of BACKPROP_BUGS (or None for the correct gradients); ``layer`` (1-based, the m of W^m) limits a
+    layer-local bug to one layer (None: every layer). Returns ``(deltas, dWs, dbs)``. Raises ValueError when the bug
+    cannot run on these shapes (a missing transpose on layers of different sizes).
+    """
+    from .mlp import ACTIVATIONS, forward
+
+    fp = ACTIVATIONS[activation][1]
+    m = X.shape[1]
+    zs, acts = forward(Ws, bs, X, activation)
+    L = len(Ws)
+
+    def hit(i, name):  # i is 0-based: Ws[i] is W^{i+1}
+        return bug == name and (layer is None or layer == i + 1)
+
+    def fprime(i):
+        return fp(acts[i + 1]) if hit(i, "fprime_of_a") else fp(zs[i])
+
+    coef = {"no_average": 2.0, "double_average": 2.0 / m / m, "sign": -2.0 / m}.get(bug, 2.0 / m)
+    dJ_da = coef * (acts[-1] - Y)
+    delta = dJ_da if hit(L - 1, "no_fprime_output") else fprime(L - 1) * dJ_da
+    deltas = [None] * L
+    deltas[L - 1] = delta
+    for i in range(L - 2, -1, -1):
+        W_back = Ws[i + 1] if hit(i, "no_transpose") else Ws[i + 1].T
+        if W_back.shape[1] != delta.shape[0]:
+            raise ValueError("shapes do not allow this bug")
+        back = W_back @ delta
+        delta = back if hit(i, "no_fprime_hidden") else fprime(i) * back
+        deltas[i] = delta
+    dWs, dbs = [], []
+    for i in range(L):
+        a_in = acts[i + 1] if hit(i, "own_activation") else acts[i]
+        if a_in.shape[0] != Ws[i].shape[1] and hit(i, "own_activation"):
+            raise ValueError("shapes do not allow this bug")
+        dWs.append(deltas[i] @ a_in.T)
+        if hit(i, "bias_axis"):
+            dbs.append(deltas[i].sum(axis=0, keepdims=True))
+        elif hit(i, "bias_not_summed"):
+            dbs.append(deltas[i].copy())
+        else:
+            dbs.append(deltas[i].sum(axis=1, keepdims=True))
+    return deltas, dWs, dbs
+
+
+def layer_errors(got, want, floor: float = 1e-4) -> list[float]:
+    """Relative error per layer (``inf`` where the shapes differ); NaN entries of ``want`` are not compared."""
+    from .numgrad import relative_error
+
+    errs = []
+    for g, w in zip(got, want):
+        g = np.asarray(g, dtype=np.float64)
+        w = np.asarray(w, dtype=np.float64)
+        if g.shape != w.shape:
+            errs.append(float("inf"))
+            continue
+        mask = ~np.isnan(w)
+        errs.append(relative_error(g[mask], w[mask], floor=floor))
+    return errs
+
+
+def diagnose_layers(names, got, want, batch_size: int | None = None, tol: float = 1e-6) -> str:
+    """Which layers are wrong, and what that pattern says. ``names``, ``got``, ``want`` run from the input layer to the
+    output layer (``names[i]`` like "dJ/dW^{i+1}"). Returns "" when every layer is right."""
+    errs = layer_errors(got, want)
+    L = len(errs)
+    bad = [i for i, e in enumerate(errs) if e > tol]
+    if not bad:
+        return ""
+    good = [i for i in range(L) if i not in bad]
+    listed = lambda idx: ", ".join(names[i] for i in idx)  # noqa: E731
+    shapes_ok = all(np.isfinite(errs[i]) for i in bad)
+    if len(bad) == L and shapes_ok:
+        g = np.concatenate([np.asarray(got[i], dtype=np.float64)[~np.isnan(want[i])].ravel() for i in bad])
+        w = np.concatenate([np.asarray(want[i], dtype=np.float64)[~np.isnan(want[i])].ravel() for i in bad])
+        if constant_ratio(g, w) is not None:
+            return diagnose(g, w, batch_size=batch_size)
+    if bad == list(range(len(bad))) and len(bad) < L:
+        top = bad[-1]
+        grows = all(errs[i] >= errs[i + 1] for i in range(top)) and len(bad) > 1
+        return (f"Diagnosis: {listed(good)} right but {listed(bad)} wrong, so the gradient goes wrong on the way back, "
+                f"in the step from layer {top + 2} to layer {top + 1}"
+                + (", and the error grows towards the input" if grows else "")
+                + ". Check that step of the recursion delta^m = f'(z^m) * (W^{m+1})^T delta^{m+1}: "
+                  "a missing f'(z^m), or a missing transpose.")
+    if len(bad) == 1 and bad[0] != 0:
+        i = bad[0]
+        return (f"Diagnosis: only {names[i]} is wrong; the layers below it are right, so delta^{i + 1} itself is fine. "
+                f"Check the line that turns delta^{i + 1} into this gradient.")
+    if L - 1 in bad and len(bad) == L:
+        last = diagnose(np.asarray(got[-1])[~np.isnan(want[-1])], np.asarray(want[-1])[~np.isnan(want[-1])],
+                        batch_size=batch_size) if np.isfinite(errs[-1]) else ""
+        return ("Diagnosis: every layer is wrong, the output layer included, so the mistake is already in "
+                "delta^L = f'(z^L) * dJ/da^L (or in a step every layer shares). " + last).strip()
+    return f"Diagnosis: {listed(bad)} wrong, {listed(good) or 'no layer'} right. Check those layers one at a time."
+
+
+def diagnose_backprop(Ws, bs, X, Y, activation="sigmoid", got_dWs=None, got_dbs=None, got_deltas=None,
+                      tol: float = 1e-6) -> str | None:
+    """The typical bug (BACKPROP_BUGS) whose gradients reproduce the student's, or None if none does.
+
+    Pass whichever of ``got_dWs``, ``got_dbs``, ``got_deltas`` (lists, input layer first) the student produced.
+    """
+    provided = [(k, v) for k, v in (("W", got_dWs), ("b", got_dbs), ("delta", got_deltas)) if v is not None]
+    right = dict(zip(("delta", "W", "b"), backprop_variant(Ws, bs, X, Y, activation)))
+
+    def same(got, ref):
+        return len(got) == len(ref) and max(layer_errors(got, ref), default=0.0) <= tol
+
+    for bug, sentence in BACKPROP_BUGS.items():
+        try:
+            planted = dict(zip(("delta", "W", "b"), backprop_variant(Ws, bs, X, Y, activation, bug=bug)))
+        except ValueError:
+            continue
+        # A bug that changes nothing on this case (no averaging with one example) cannot explain a mismatch.
+        if all(same(planted[k], right[k]) for k, _ in provided):
+            continue
+        if all(same(got, planted[k]) for k, got in provided):
+            return sentence
+    return None

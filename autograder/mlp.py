@@ -18,13 +18,27 @@ import numpy as np
 
 
 def sigmoid(z):
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # exp(-|z|) lies in (0, 1], so nothing overflows (no RuntimeWarning) for any z. The value is
+    # 1 / (1 + e) where z >= 0 and e / (1 + e) where z < 0: one division with the numerator chosen in place,
+    # the same floating-point operations as np.where(z >= 0, 1 / (1 + e), e / (1 + e)) without its temporaries.
+    z = np.asarray(z)
+    if z.dtype.kind != "f":
+        z = z.astype(np.float64)
+    e = np.empty_like(z)
+    np.abs(z, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    d = np.add(e, 1.0)
+    np.copyto(e, 1.0, where=z >= 0)
+    np.divide(e, d, out=e)
+    return e
 
 
 def sigmoid_prime(z):
     s = sigmoid(z)
-    return s * (1.0 - s)
+    t = 1.0 - s
+    t *= s
+    return t
 
 
 def tanh_prime(z):
@@ -63,7 +77,8 @@ def forward(Ws, bs, X, activation="sigmoid"):
     a = X
     zs, acts = [], [X]
     for W, b in zip(Ws, bs):
-        z = W @ a + b
+        z = W @ a
+        z = _iadd(z, b)
         a = f(z)
         zs.append(z)
         acts.append(a)
@@ -82,20 +97,74 @@ def cost(Ws, bs, X, Y, activation="sigmoid", lam=0.0):
 
 def backprop(Ws, bs, X, Y, activation="sigmoid", lam=0.0):
     """Gradients of ``cost``: returns (dWs, dbs) with the shapes of (Ws, bs)."""
-    f_prime = ACTIVATIONS[activation][1]
+    f, f_prime = ACTIVATIONS[activation]
+    # For the three built-in activations f'(z) is computed from a = f(z), which forward already holds; the results
+    # are bit-for-bit those of f_prime(z) (the same operations on the same numbers), without evaluating f again.
+    from_output = _PRIME_FROM_OUTPUT.get((f, f_prime))
     m = X.shape[1]
     zs, acts = forward(Ws, bs, X, activation)
-    delta = f_prime(zs[-1]) * (2.0 / m) * (acts[-1] - Y)
     L = len(Ws)
+
+    def fp(l):  # f'(z^{l+1}) as a new array
+        return from_output(acts[l + 1]) if from_output is not None else f_prime(zs[l])
+
+    # In place only into arrays made here (a user's f_prime might return one of its own arrays).
+    mul = _imul if from_output is not None else np.multiply
+    delta = mul(mul(fp(L - 1), 2.0 / m), acts[-1] - Y)
     dWs, dbs = [None] * L, [None] * L
     for l in range(L - 1, -1, -1):
         dWs[l] = delta @ acts[l].T
         if lam:
-            dWs[l] = dWs[l] + (lam / m) * Ws[l]
+            dWs[l] = _iadd(dWs[l], (lam / m) * Ws[l])
         dbs[l] = delta.sum(axis=1, keepdims=True)
         if l > 0:
-            delta = f_prime(zs[l - 1]) * (Ws[l].T @ delta)
+            delta = mul(fp(l - 1), Ws[l].T @ delta)
     return dWs, dbs
+
+
+def _sigmoid_prime_from_output(a):
+    t = 1.0 - a
+    t *= a
+    return t
+
+
+def _tanh_prime_from_output(a):
+    return 1.0 - a ** 2
+
+
+def _relu_prime_from_output(a):
+    return (a > 0).astype(a.dtype)
+
+
+# (f, f') -> f' written in terms of a = f(z). Keyed on the functions themselves: if ACTIVATIONS is changed, the
+# changed entry falls back to f'(z).
+_PRIME_FROM_OUTPUT = {
+    (sigmoid, sigmoid_prime): _sigmoid_prime_from_output,
+    (np.tanh, tanh_prime): _tanh_prime_from_output,
+    (relu, relu_prime): _relu_prime_from_output,
+}
+
+
+def _iadd(x, y):
+    """x + y, computed in place in x when x is an array that already has the result's dtype and shape."""
+    if isinstance(x, np.ndarray) and np.result_type(x, y) == x.dtype:
+        try:
+            x += y  # a shape that does not fit raises before anything is written
+            return x
+        except ValueError:
+            pass
+    return x + y
+
+
+def _imul(x, y):
+    """x * y, computed in place in x under the same conditions as _iadd."""
+    if isinstance(x, np.ndarray) and np.result_type(x, y) == x.dtype:
+        try:
+            x *= y
+            return x
+        except ValueError:
+            pass
+    return x * y
 
 
 def one_hot(labels, k=10, dtype=np.float64):

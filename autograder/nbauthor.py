@@ -57,9 +57,26 @@ def tests(grade_id: str, points: float, src: str):
     last = [ln for ln in body.splitlines() if ln.strip() and not ln.strip().startswith("#")][-1]
     if not re.match(r"^\s*(assert|\w[\w.]*\(|print\(|for |with |if |raise )", last) and "=" not in last:
         raise ValueError(f"{grade_id}: a test cell must not end in a bare expression (nbgrader gives it full marks)")
-    cell = new_code_cell(body)
+    cell = new_code_cell(_hidden_first(body))
     cell.metadata.update(_meta(grade_id, grade=True, solution=False, locked=True, points=points))
     return cell
+
+
+def _hidden_first(body: str) -> str:
+    """Move the hidden-test block to the top of the cell (after a leading docstring or comment line).
+
+    Under autograde the hidden checks then run first, and their diagnosis ("sign error in dC/da ...") is what the
+    student reads, rather than the first visible assert that happens to fail. The release never sees the block.
+    """
+    lines = body.split("\n")
+    try:
+        start = next(i for i, ln in enumerate(lines) if "### BEGIN HIDDEN TESTS" in ln)
+        end = next(i for i, ln in enumerate(lines) if "### END HIDDEN TESTS" in ln)
+    except StopIteration:
+        return body
+    block, rest = lines[start:end + 1], lines[:start] + lines[end + 1:]
+    head = 1 if rest and rest[0].lstrip().startswith(('"""', "'''", "#")) else 0
+    return "\n".join(rest[:head] + block + rest[head:]).strip("\n")
 
 
 def notebook(cells, path: str | Path) -> Path:

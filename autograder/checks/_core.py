@@ -129,3 +129,19 @@ def repeat(check: Callable[[Case], None], times: int = 5) -> None:
     """Run ``check`` on ``times`` fresh random cases: one lucky draw must not pass a wrong answer."""
     for _ in range(times):
         check(Case())
+
+
+def compare_group(label: str, names: list[str], got: dict, want: dict, case: Case | None = None,
+                  tol: float = TOLERANCE) -> None:
+    """Compare named scalars as one vector (one parameter group), then name the entries that are off.
+
+    Judging a group at once keeps a single near-zero derivative from failing a correct answer on round-off alone.
+    """
+    g = np.array([check_scalar(f"d/d{n}", got[n]) for n in names])
+    w = np.array([float(want[n]) for n in names])
+    try:
+        compare(label, g, w, case, tol)
+    except AssertionError as e:
+        scale = max(np.linalg.norm(g) + np.linalg.norm(w), NORM_FLOOR)
+        off = [n for n, gi, wi in zip(names, g, w) if abs(gi - wi) > tol * scale]
+        raise AssertionError(f"{str(e)} Wrong entries: {', '.join(off) or 'spread over all'}.") from None

@@ -1,0 +1,49 @@
+# Backprop from Scratch. Every target creates .venv and installs the course into it when missing, and puts the venv's
+# bin on PATH (nbgrader runs `alembic` as a program).
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+# Playwright must use Debian's chromium; it cannot download a browser here.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: demo test test-fast build lab grade chromium clean
+
+## make demo: regenerate release/ and solutions/, autograde the demo class, print the grades
+demo: $(STAMP)
+	$(PY) -m autograder demo
+
+## make test: the whole suite (installs chromium with apt when missing, for the browser tests)
+test: $(STAMP) chromium
+	$(PY) -m pytest
+
+## make test-fast: the suite without the slow nbgrader and browser tests
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not browser"
+
+## make build: regenerate release/, solutions/ and the demo class from source/
+build: $(STAMP)
+	$(PY) -m autograder build
+
+## make grade SUBMITTED=path/to/submitted: autograde a class
+grade: $(STAMP)
+	$(PY) -m autograder grade --submitted $(SUBMITTED)
+
+## make lab: JupyterLab on the student notebooks
+lab: $(STAMP)
+	cd release && ../$(VENV)/bin/jupyter lab
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[browser]'
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium with apt (for the browser tests)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf run build *.egg-info

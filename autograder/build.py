@@ -1,0 +1,73 @@
+"""Regenerate release/ and solutions/ from source/ with nbgrader, and the demo class from both.
+
+    python -m autograder build [ASSIGNMENT ...]
+
+release/ is exactly what ``nbgrader generate_assignment`` writes; solutions/ is ``nbgrader generate_solution`` with the
+hidden tests cleared (nbgrader_config.py) and the notebooks executed. The gradebook used on the way is a throwaway.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from . import nbg
+from .variants import blank, checks_module, fill
+
+DEMO_DIR = nbg.ROOT / "autograder" / "demo_class"
+
+#: The demo class: who they are and what each one submits.
+DEMO_STUDENTS = {
+    "ada": "correct everywhere",
+    "ben": "a typical backprop bug in each assignment (the checks module's DEMO_BUG)",
+    "cy": "blank: submitted the release unchanged",
+    "dee": "one part left blank in each assignment (BROKEN_PART)",
+}
+
+
+def build(root: Path = nbg.ROOT, only: list[str] | None = None, solutions: bool = True, log=print) -> None:
+    names = only or nbg.assignments(root)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "gradebook.db"
+        for a in names:
+            log(f"release/{a}: nbgrader generate_assignment")
+            nbg.run(["generate_assignment", a, "--force"], cwd=root, db=db)
+            if solutions:
+                log(f"solutions/{a}: nbgrader generate_solution (executes the notebook)")
+                nbg.run(["generate_solution", a, "--force"], cwd=root, db=db, timeout=600)
+    if only is None:  # drop what no longer has a source
+        for folder in ("release", "solutions"):
+            for p in (root / folder).iterdir() if (root / folder).exists() else []:
+                if p.is_dir() and p.name not in names:
+                    shutil.rmtree(p)
+    make_demo_class(root, names, log=log)
+
+
+def demo_submission(student: str, assignment: str, release_nb, source_nb):
+    mod = checks_module(assignment)
+    if student == "ada":
+        return fill(release_nb, source_nb)
+    if student == "ben":
+        return fill(release_nb, source_nb, bug=mod.DEMO_BUG)
+    if student == "cy":
+        return blank(release_nb, source_nb)
+    if student == "dee":
+        return fill(release_nb, source_nb, blank_cells=mod.BROKEN_PART["cells"])
+    raise KeyError(student)
+
+
+def make_demo_class(root: Path = nbg.ROOT, names: list[str] | None = None, log=print) -> None:
+    """autograder/demo_class/<student>/<assignment>/<assignment>.ipynb, built from release/ and source/."""
+    names = names or nbg.assignments(root)
+    out = root / "autograder" / "demo_class"
+    for a in names:
+        release_nb = nbformat.read(root / "release" / a / f"{a}.ipynb", as_version=4)
+        source_nb = nbformat.read(root / "source" / a / f"{a}.ipynb", as_version=4)
+        for student in DEMO_STUDENTS:
+            nb = demo_submission(student, a, release_nb, source_nb)
+            path = out / student / a / f"{a}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, path)
+    log(f"demo class: {len(DEMO_STUDENTS)} students x {len(names)} assignments in {out.relative_to(root)}")

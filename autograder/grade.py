@@ -1,0 +1,183 @@
+"""Autograde a whole class with nbgrader: one ``nbgrader autograde`` process per submission, run in parallel.
+
+Each process works on one student's notebook and writes that student's rows to the shared sqlite gradebook; writes
+that meet a lock are retried. Every submission ends with an Outcome: a score, or zero and a one-line reason (missing
+notebook, invalid JSON, a hang past the notebook time limit, a dead kernel). One bad submission never stops the class.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+
+from . import nbg
+
+LOCK_RETRIES = 5
+
+
+@dataclass
+class Outcome:
+    student: str
+    assignment: str
+    score: float = 0.0
+    max_score: float = 0.0
+    status: str = "graded"          # graded | not graded
+    reason: str = ""                # one line when something went wrong
+    seconds: float = 0.0
+    failures: dict = field(default_factory=dict)   # test grade_id -> first line of its error (the diagnosis)
+    cells: dict = field(default_factory=dict)      # test grade_id -> (score, max)
+
+
+def prepare(course: Path, root: Path = nbg.ROOT, submitted: Path | None = None) -> Path:
+    """A fresh course directory for grading: nbgrader_config.py, source/ and (a copy of) submitted/."""
+    if course.exists():
+        shutil.rmtree(course)
+    course.mkdir(parents=True)
+    shutil.copy2(root / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(root / "source", course / "source")
+    if submitted is not None:
+        shutil.copytree(submitted, course / "submitted")
+    return course
+
+
+def db_path(course: Path) -> Path:
+    return course / "gradebook.db"
+
+
+def precheck(course: Path, assignment: str, student: str) -> str:
+    """A reason the submission cannot be graded, or '' when it can."""
+    folder = course / "submitted" / student / assignment
+    expected = folder / f"{assignment}.ipynb"
+    if not expected.exists():
+        found = sorted(p.name for p in folder.glob("*.ipynb")) if folder.exists() else []
+        return (f"missing notebook {expected.name}" + (f" (found {', '.join(found)}: renamed?)" if found else ""))
+    try:
+        nbformat.read(expected, as_version=4)
+    except Exception as e:  # json errors, schema errors, binary junk
+        return f"invalid notebook file ({type(e).__name__}: {str(e).splitlines()[0][:120]})"
+    return ""
+
+
+def _reason_from_log(log: str) -> str:
+    if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower():
+        return "the kernel died while running the notebook (os._exit, a crash, or the memory limit)"
+    if "CellTimeoutError" in log or "Timeout waiting for execute reply" in log:
+        return "a cell exceeded the per-cell time limit"
+    lines = [ln for ln in log.splitlines() if "[ERROR]" in ln or "Error" in ln]
+    return (lines[-1].strip() if lines else log.strip().splitlines()[-1] if log.strip() else "nbgrader failed")[:200]
+
+
+def autograde_one(course: Path, assignment: str, student: str, notebook_timeout: float) -> Outcome:
+    t0 = time.perf_counter()
+    reason = precheck(course, assignment, student)
+    if reason:
+        return Outcome(student, assignment, status="not graded", reason=reason)
+    for attempt in range(LOCK_RETRIES):
+        res = nbg.run(["autograde", assignment, f"--student={student}", "--force"], cwd=course, db=db_path(course),
+                      timeout=notebook_timeout, check=False)
+        if "database is locked" in res.output and attempt < LOCK_RETRIES - 1:
+            time.sleep(0.5 * (attempt + 1))
+            continue
+        break
+    out = Outcome(student, assignment, seconds=time.perf_counter() - t0)
+    if res.timed_out:
+        out.status, out.reason = "not graded", f"hang: the notebook ran past the {notebook_timeout:g} s limit"
+    elif res.returncode != 0:
+        out.status, out.reason = "not graded", _reason_from_log(res.output)
+    return out
+
+
+def collect(course: Path, outcome: Outcome) -> Outcome:
+    """Fill in score and per-cell results from the gradebook and the autograded notebook."""
+    a, s = outcome.assignment, outcome.student
+    with Gradebook(f"sqlite:///{db_path(course)}") as gb:
+        assignment = gb.find_assignment(a)
+        outcome.max_score = float(assignment.max_score)
+        if outcome.status == "graded":
+            try:
+                sub = gb.find_submission(a, s)
+            except MissingEntry:
+                outcome.status, outcome.reason = "not graded", outcome.reason or "nbgrader recorded no submission"
+                return outcome
+            outcome.score = float(sub.score)
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    if g.cell_type == "code" and g.max_score:
+                        outcome.cells[g.name] = (float(g.score), float(g.max_score))
+    graded_nb = course / "autograded" / s / a / f"{a}.ipynb"
+    if outcome.status == "graded" and graded_nb.exists():
+        for cell in nbformat.read(graded_nb, as_version=4).cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in outcome.cells and outcome.cells[gid][0] < outcome.cells[gid][1]:
+                line = ""
+                for o in cell.get("outputs", []):
+                    if o.output_type == "error":
+                        line = f"{o.ename}: {o.evalue}".strip().splitlines()[0]
+                    elif o.output_type == "stream" and o.name == "stderr" and not line:
+                        line = "wrote to stderr: " + o.text.strip().splitlines()[0]
+                outcome.failures[gid] = line[:400]
+    return outcome
+
+
+def grade(course: Path, assignments: list[str], jobs: int | None = None, notebook_timeout: float = 600,
+          log=print, progress: bool = True) -> list[Outcome]:
+    """Autograde every student in course/submitted for each assignment, then write feedback and grades.csv."""
+    jobs = jobs or os.cpu_count() or 1
+    db = db_path(course)
+    for a in assignments:
+        nbg.run(["generate_assignment", a, "--force"], cwd=course, db=db)
+    students = sorted(p.name for p in (course / "submitted").iterdir() if p.is_dir())
+    with Gradebook(f"sqlite:///{db}") as gb:
+        for s in students:
+            gb.update_or_create_student(s)
+    tasks = [(a, s) for a in assignments for s in students]
+    outcomes: list[Outcome] = []
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(autograde_one, course, a, s, notebook_timeout) for a, s in tasks]
+        for i, fut in enumerate(as_completed(futures), 1):
+            outcomes.append(fut.result())
+            if progress:
+                _progress(i, len(tasks), time.perf_counter() - t0)
+    if progress:
+        sys.stderr.write("\n")
+    outcomes = [collect(course, o) for o in outcomes]
+    for a in assignments:
+        res = nbg.run(["generate_feedback", a, "--force"], cwd=course, db=db, check=False)
+        if res.returncode != 0:
+            log(f"warning: generate_feedback {a} reported a problem:\n{res.output[-1000:]}")
+    nbg.run(["export", f"--to={course / 'grades.csv'}"], cwd=course, db=db)
+    (course / "outcomes.json").write_text(json.dumps([o.__dict__ for o in outcomes], indent=1, default=list))
+    return sorted(outcomes, key=lambda o: (o.assignment, o.student))
+
+
+def _progress(done: int, total: int, seconds: float) -> None:
+    width = 30
+    filled = int(width * done / total)
+    sys.stderr.write(f"\rgrading [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {seconds:5.1f}s")
+    sys.stderr.flush()
+
+
+def table(outcomes: list[Outcome]) -> str:
+    """The grade table: one row per student and assignment, with what went wrong."""
+    rows = []
+    for o in outcomes:
+        if o.status != "graded":
+            note = o.reason
+        elif o.failures:
+            first = next(iter(o.failures.items()))
+            diag = first[1]
+            note = f"{len(o.failures)} test(s) failed; {first[0]}: {diag}"
+        else:
+            note = "all tests passed"
+        rows.append(f"{o.assignment:24s} {o.student:10s} {o.score:5.1f} / {o.max_score:<5.1f} {note}")
+    head = f"{'assignment':24s} {'student':10s} {'score':^13s} notes"
+    return "\n".join([head, "-" * len(head)] + rows)
