@@ -29,6 +29,8 @@ def main(argv=None) -> int:
     g.add_argument("--course", type=Path, default=nbg.ROOT / "run" / "grade", help="throwaway course copy (replaced)")
     g.add_argument("--jobs", type=int, default=None, help="parallel students (default: all cores)")
     g.add_argument("--timeout", type=float, default=600, help="whole-notebook time limit in seconds")
+    g.add_argument("--cell-timeout", type=float, default=60, help="per-cell time limit in seconds")
+    g.add_argument("--memory-mb", type=int, default=4096, help="memory limit of each kernel (RLIMIT_AS), MiB")
     args = p.parse_args(argv)
     if args.cmd == "build":
         build.build(only=args.assignments or None)
@@ -36,7 +38,8 @@ def main(argv=None) -> int:
     if args.cmd == "demo":
         return demo.main(jobs=args.jobs, rebuild=not args.no_build)
     course = grade.prepare(args.course.resolve(), submitted=args.submitted.resolve())
-    outcomes = grade.grade(course, args.assignments or nbg.assignments(), jobs=args.jobs, notebook_timeout=args.timeout)
+    limits = grade.Limits(notebook_timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory_mb)
+    outcomes = grade.grade(course, args.assignments or nbg.assignments(), jobs=args.jobs, limits=limits)
     print(grade.table(outcomes))
     print(f"\nFeedback: {course}/feedback/   Grades: {course}/grades.csv")
     return 0

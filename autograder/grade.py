@@ -69,20 +69,30 @@ def precheck(course: Path, assignment: str, student: str) -> str:
 def _reason_from_log(log: str) -> str:
     if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log.lower():
         return "the kernel died while running the notebook (os._exit, a crash, or the memory limit)"
-    if "CellTimeoutError" in log or "Timeout waiting for execute reply" in log:
-        return "a cell exceeded the per-cell time limit"
+    if "CellTimeoutError" in log or "Timeout waiting for execute reply" in log or "timed out" in log.lower():
+        return "hang: a cell ran past the per-cell time limit and did not stop when interrupted"
     lines = [ln for ln in log.splitlines() if "[ERROR]" in ln or "Error" in ln]
     return (lines[-1].strip() if lines else log.strip().splitlines()[-1] if log.strip() else "nbgrader failed")[:200]
 
 
-def autograde_one(course: Path, assignment: str, student: str, notebook_timeout: float) -> Outcome:
+@dataclass
+class Limits:
+    """Bounds on one submission. The defaults suit the course's notebooks (each runs in seconds)."""
+    notebook_timeout: float = 600    # whole notebook, seconds: the nbgrader process group is killed past it
+    cell_timeout: float = 60         # each cell, seconds: nbgrader interrupts the cell and goes on
+    memory_mb: int = 4096            # address space of nbgrader and the kernel (RLIMIT_AS), MiB
+
+
+def autograde_one(course: Path, assignment: str, student: str, limits: Limits) -> Outcome:
     t0 = time.perf_counter()
     reason = precheck(course, assignment, student)
     if reason:
         return Outcome(student, assignment, status="not graded", reason=reason)
+    notebook_timeout = limits.notebook_timeout
     for attempt in range(LOCK_RETRIES):
-        res = nbg.run(["autograde", assignment, f"--student={student}", "--force"], cwd=course, db=db_path(course),
-                      timeout=notebook_timeout, check=False)
+        res = nbg.run(["autograde", assignment, f"--student={student}", "--force",
+                       f"--Execute.timeout={int(limits.cell_timeout)}"], cwd=course, db=db_path(course),
+                      timeout=notebook_timeout, check=False, memory_bytes=limits.memory_mb * 2**20)
         if "database is locked" in res.output and attempt < LOCK_RETRIES - 1:
             time.sleep(0.5 * (attempt + 1))
             continue
@@ -114,7 +124,15 @@ def collect(course: Path, outcome: Outcome) -> Outcome:
                         outcome.cells[g.name] = (float(g.score), float(g.max_score))
     graded_nb = course / "autograded" / s / a / f"{a}.ipynb"
     if outcome.status == "graded" and graded_nb.exists():
-        for cell in nbformat.read(graded_nb, as_version=4).cells:
+        cells = nbformat.read(graded_nb, as_version=4).cells
+        enames = {o.get("ename") for c in cells for o in c.get("outputs", []) if o.output_type == "error"}
+        notes = []
+        if "CellTimeoutError" in enames:
+            notes.append("a cell hit the per-cell time limit and was interrupted (an endless loop?)")
+        if "MemoryError" in enames:
+            notes.append("a cell ran out of memory (the kernel's memory limit)")
+        outcome.reason = "; ".join(notes)
+        for cell in cells:
             gid = cell.metadata.get("nbgrader", {}).get("grade_id")
             if gid in outcome.cells and outcome.cells[gid][0] < outcome.cells[gid][1]:
                 line = ""
@@ -127,10 +145,11 @@ def collect(course: Path, outcome: Outcome) -> Outcome:
     return outcome
 
 
-def grade(course: Path, assignments: list[str], jobs: int | None = None, notebook_timeout: float = 600,
+def grade(course: Path, assignments: list[str], jobs: int | None = None, limits: Limits | None = None,
           log=print, progress: bool = True) -> list[Outcome]:
     """Autograde every student in course/submitted for each assignment, then write feedback and grades.csv."""
     jobs = jobs or os.cpu_count() or 1
+    limits = limits or Limits()
     db = db_path(course)
     for a in assignments:
         nbg.run(["generate_assignment", a, "--force"], cwd=course, db=db)
@@ -142,7 +161,7 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, noteboo
     outcomes: list[Outcome] = []
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(autograde_one, course, a, s, notebook_timeout) for a, s in tasks]
+        futures = [pool.submit(autograde_one, course, a, s, limits) for a, s in tasks]
         for i, fut in enumerate(as_completed(futures), 1):
             outcomes.append(fut.result())
             if progress:
@@ -174,10 +193,11 @@ def table(outcomes: list[Outcome]) -> str:
             note = o.reason
         elif o.failures:
             first = next(iter(o.failures.items()))
-            diag = first[1]
-            note = f"{len(o.failures)} test(s) failed; {first[0]}: {diag}"
+            note = f"{len(o.failures)} test(s) failed; {first[0]}: {first[1]}"
         else:
             note = "all tests passed"
+        if o.status == "graded" and o.reason:
+            note = f"{o.reason}. {note}"
         rows.append(f"{o.assignment:24s} {o.student:10s} {o.score:5.1f} / {o.max_score:<5.1f} {note}")
     head = f"{'assignment':24s} {'student':10s} {'score':^13s} notes"
     return "\n".join([head, "-" * len(head)] + rows)

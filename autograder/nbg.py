@@ -29,11 +29,27 @@ class Result:
     timed_out: bool = False
 
 
-def run(args: list[str], cwd: Path, db: Path, timeout: float | None = None, check: bool = True) -> Result:
-    """``nbgrader ARGS --CourseDirectory.db_url=sqlite:///DB`` in ``cwd``; the whole process group dies on timeout."""
+def _limit_memory(limit_bytes: int | None):
+    """A preexec hook: cap the address space of nbgrader and, by inheritance, of the kernel it starts."""
+    if not limit_bytes:
+        return None
+
+    def hook():
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+    return hook
+
+
+def run(args: list[str], cwd: Path, db: Path, timeout: float | None = None, check: bool = True,
+        memory_bytes: int | None = None) -> Result:
+    """``nbgrader ARGS --CourseDirectory.db_url=sqlite:///DB`` in ``cwd``; the whole process group dies on timeout.
+
+    ``memory_bytes`` sets RLIMIT_AS on the nbgrader process; the kernel it launches inherits the same limit, so a
+    submission that allocates too much gets a MemoryError in its own cell instead of taking the machine down.
+    """
     cmd = [str(BIN / "nbgrader"), *args, f"--CourseDirectory.db_url=sqlite:///{db}"]
     proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_limit_memory(memory_bytes))
     try:
         out, _ = proc.communicate(timeout=timeout)
         res = Result(proc.returncode, out)

@@ -324,47 +324,65 @@ class RunCache:
         return self.store[k]
 
 
-#: Learning rates that show the behaviours on the digit network with mini-batches of 10.
-DIGITS_PRESETS = {"too small": 0.01, "good": 1.0, "too large": 10.0}
+#: Settings that show the behaviours on the digit network: name -> (eta, batch size).
+DIGITS_PRESETS = {"too small": (0.01, 10), "good": (3.0, 10), "too large": (10.0, 1)}
 
 
-def digits_status(losses) -> str:
-    k = detect_divergence(losses, factor=1.5)
+def digits_status(losses, jump: float = 1.5, stall: float = 0.85) -> str:
+    """The label of a digit-network run: 'unstable' if the loss jumped to more than ``jump`` times its lowest value
+    so far, 'stalled' if after its first drop it fell by less than a factor ``stall``, else 'learning'."""
+    losses = np.asarray(losses, dtype=np.float64)
+    k = detect_divergence(losses, factor=jump)
     if k is not None:
         return f"unstable: loss jumped at point {k}"
-    if losses[-1] > 0.9 * losses[0]:
-        return "slow: loss barely moved"
-    return "smooth"
+    if len(losses) > 2 and losses[-1] > stall * losses[1]:
+        return "stalled: loss barely moves"
+    return "learning"
 
 
-def plot_digits_run(cache: RunCache, eta: float, batch_size, xlabel="examples seen / 100", steps_per_point=1):
+def plot_digits_run(cache: RunCache, eta: float, batch_size, xlabel="images seen", steps_per_point=1):
     thetas, losses, seconds, coords, contour = cache.get(eta, batch_size)
     title = f"eta = {eta:.3g}, batch size {batch_size}: final loss {losses[-1]:.3f} (run took {seconds:.2f} s)"
     return plot_descent(losses, coords, contour, title=title, status=digits_status(losses), xlabel=xlabel,
                         steps_per_point=steps_per_point)
 
 
+def make_digits_widget(cache: RunCache, batch_sizes=(1, 10, 100), eta: float = 1.0, batch_size=10,
+                       xlabel="images seen", steps_per_point=1, presets=None):
+    """Build (do not display) the digit explorer: eta slider, batch-size dropdown, presets."""
+    import ipywidgets as widgets
+    presets = dict(DIGITS_PRESETS if presets is None else presets)
+    slider = _slider(eta)
+    size = widgets.Dropdown(options=list(batch_sizes), value=batch_size, description="batch size")
+    box = widgets.Dropdown(options=["(choose)"] + list(presets), value="(choose)", description="preset")
+
+    def moved(change):
+        if change["new"] in presets:
+            p_eta, p_size = presets[change["new"]]
+            if p_size in size.options:
+                size.value = p_size
+            slider.value = p_eta
+    box.observe(moved, names="value")
+
+    def draw(eta, batch_size, preset):  # preset only moves the other two controls
+        _show(plot_digits_run(cache, eta, batch_size, xlabel=xlabel, steps_per_point=steps_per_point))
+    return widgets.interactive(draw, eta=slider, batch_size=size, preset=box)
+
+
 def digits_explorer(run, loss_of, batch_sizes=(1, 10, 100), eta: float = 1.0, batch_size=10,
-                    xlabel="examples seen / 100", presets=None):
+                    xlabel="images seen", steps_per_point=1, presets=None):
     """Show the learning-rate explorer on the digit network.
 
     ``run(eta, batch_size)`` trains briefly (keep it under a second) and returns ``(thetas, losses)``: the flattened
-    parameters (see :func:`flatten`) at a few points along the way, first the start, and the training loss at each.
-    ``loss_of(theta)`` is the training loss at a flattened parameter vector (for the contour map).
+    parameters (see :func:`flatten`) at a few points along the way, first the start, and the training loss at each;
+    ``steps_per_point`` says how many images (or steps) lie between two points, for the x axis.
+    ``loss_of(theta)`` is the training loss at a flattened parameter vector (for the contour map; make it cheap).
     Returns the RunCache (so a notebook can look at the runs), or None under the autograder.
     """
     if grading():
         print("(The learning-rate explorer is skipped while autograding.)")
         return None
-    import ipywidgets as widgets
     from IPython.display import display
     cache = RunCache(run, loss_of)
-    presets = dict(DIGITS_PRESETS if presets is None else presets)
-    slider = _slider(eta)
-    preset = _preset_box(presets, slider)
-    size = widgets.Dropdown(options=list(batch_sizes), value=batch_size, description="batch size")
-
-    def draw(eta, batch_size, preset):
-        _show(plot_digits_run(cache, eta, batch_size, xlabel=xlabel))
-    display(widgets.interactive(draw, eta=slider, batch_size=size, preset=preset))
+    display(make_digits_widget(cache, batch_sizes, eta, batch_size, xlabel, steps_per_point, presets))
     return cache

@@ -1,0 +1,387 @@
+"""Hidden-test checks for notebook 02, backpropagation through any depth.
+
+Every gradient is compared with central differences of the reference cost (``autograder.mlp.cost``), never with the
+student's own forward pass. Networks are drawn at grading time: depth 2 to 5, activations sigmoid/tanh/relu, non-zero
+biases, layer sizes that differ from layer to layer (so a missing transpose cannot hide) and the square 16-16-16 case
+(so it cannot hide behind a shape error either), batches of one example and of several (a missing 1/m or a bias summed
+on the wrong axis only shows with several). A failure names the layer and, where it can, the bug.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import mlp
+from ..diagnose import diagnose_backprop, diagnose_layers, layer_errors
+from ..numgrad import elementwise_derivative, numerical_gradient
+from ._core import TOLERANCE, Case, as_float_array, call, check_scalar, compare, mapping, repeat
+
+ACTS = ("sigmoid", "tanh", "relu")
+#: At most this many entries of each weight matrix are differentiated numerically (the rest are left out).
+SAMPLE = 24
+#: Central-difference steps for whole networks, larger than numgrad's default: deep sigmoid layers have small
+#: gradients, and the round-off of a central difference grows like 1/eps while its truncation error grows like eps^2
+#: (tanh curves more, so it gets the smaller step). Measured on 2,700 random cases each, the worst relative error of a
+#: correct backprop is then about 3e-8, against the 1e-6 tolerance. ReLU's step stays far inside the 1e-3 margin that
+#: keeps every z away from the kink.
+EPS = {"sigmoid": 1e-4, "tanh": 1e-5, "relu": 1e-5}
+
+
+# ---------------------------------------------------------------- random networks
+
+def _sizes(case: Case, kind: str) -> list[int]:
+    if kind == "square":
+        return [16] * (case.integer(2, 3) + 1)
+    if kind == "4532":
+        return [4, 5, 3, 2]
+    depth = case.integer(2, 5)
+    while True:  # every W^m non-square: n_m != n_{m-1}
+        sizes = [case.integer(2, 6) for _ in range(depth + 1)]
+        if all(a != b for a, b in zip(sizes[:-1], sizes[1:])):
+            return sizes
+
+
+def _network(case: Case, sizes, m: int, activation: str):
+    """(Ws, bs, X, Y). For ReLU, every |z| stays above 1e-3 so central differences never straddle the kink."""
+    for _ in range(200):
+        Ws = [case.normal(n_out, n_in, scale=1.4 / np.sqrt(n_in)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        bs = [case.nonzero(n_out, 1, low=0.1, high=0.8) for n_out in sizes[1:]]
+        X = case.normal(sizes[0], m)
+        Y = case.rng.uniform(0.05, 0.95, size=(sizes[-1], m))
+        zs, _ = mlp.forward(Ws, bs, X, activation)
+        if activation != "relu":
+            return Ws, bs, X, Y
+        if min(float(np.min(np.abs(z))) for z in zs) > 1e-3 and all(np.any(z > 0) for z in zs):
+            return Ws, bs, X, Y
+    raise RuntimeError("could not draw a ReLU network away from its kinks")
+
+
+def _plans(case: Case):
+    """(kind, batch size, activation): every activation on non-square nets with m = 1 and m > 1, plus 4-5-3-2 and
+    the square 16-16-16 case with one example and with several."""
+    plans = []
+    for act in ACTS:
+        plans.append(("nonsquare", 1, act))
+        plans.append(("nonsquare", case.integer(2, 7), act))
+    acts = list(case.rng.permutation(ACTS))
+    plans.append(("4532", case.integer(2, 7), acts[0]))
+    plans.append(("square", 1, acts[1]))
+    plans.append(("square", case.integer(2, 7), acts[2]))
+    return plans
+
+
+def _copies(Ws, bs, X, Y):
+    return [W.copy() for W in Ws], [b.copy() for b in bs], X.copy(), Y.copy()
+
+
+def _describe(case, sizes, m, act):
+    return f"layer sizes {'-'.join(map(str, sizes))}, batch of {m}, {act}; {case}"
+
+
+_SHAPE_WORDS = ("matmul", "shapes", "not aligned", "broadcast", "mismatch", "dimension")
+
+
+def _call_net(name, fn, *args):
+    """call() plus a hint when the student's code fails on a shape: with layers of different sizes that is most often
+    a missing transpose."""
+    try:
+        return call(name, fn, *args)
+    except AssertionError as e:
+        msg = str(e)
+        if "raised ValueError" in msg and any(w in msg for w in _SHAPE_WORDS):
+            msg += (" This is a shape error inside your function. With layers of different sizes it usually means a "
+                    "missing transpose: the error goes back through (W^{m+1})^T delta^{m+1}, and "
+                    "dJ/dW^m = delta^m (a^{m-1})^T.")
+        raise AssertionError(msg) from None
+
+
+def _layer_list(name: str, value, L: int, what: str) -> list[np.ndarray]:
+    if not isinstance(value, (list, tuple)):
+        raise AssertionError(f"{name} should be a list of {L} arrays, one per layer ({what}), but is "
+                             f"{type(value).__name__}.")
+    if len(value) != L:
+        raise AssertionError(f"{name} should hold {L} arrays, one per layer ({what}), but holds {len(value)}.")
+    return [as_float_array(f"{name}[{i}]", v) for i, v in enumerate(value)]
+
+
+# ---------------------------------------------------------------- numerical references
+
+def _num_dW(Ws, bs, X, Y, act, l, rng):
+    """dJ/dW^{l+1} by central differences of mlp.cost, on at most SAMPLE entries (NaN elsewhere)."""
+    W = Ws[l]
+    idx = list(np.ndindex(W.shape))
+    if len(idx) > SAMPLE:
+        idx = [idx[i] for i in rng.choice(len(idx), size=SAMPLE, replace=False)]
+
+    def J(Wl):
+        return mlp.cost(Ws[:l] + [Wl] + Ws[l + 1:], bs, X, Y, act)
+    return numerical_gradient(J, W, eps=EPS[act], indices=idx)
+
+
+def _num_db(Ws, bs, X, Y, act, l):
+    def J(bl):
+        return mlp.cost(Ws, bs[:l] + [bl] + bs[l + 1:], X, Y, act)
+    return numerical_gradient(J, bs[l], eps=EPS[act])
+
+
+def _num_delta(Ws, bs, X, Y, act, l):
+    """dJ/dz^{l+1}: the cost as a function of layer l+1's pre-activations, run forward from there."""
+    f = mlp.ACTIVATIONS[act][0]
+    m = X.shape[1]
+    zs, _ = mlp.forward(Ws, bs, X, act)
+
+    def J(Z):
+        a = f(Z)
+        for W, b in zip(Ws[l + 1:], bs[l + 1:]):
+            a = f(W @ a + b)
+        return float(np.sum((a - Y) ** 2) / m)
+    return numerical_gradient(J, zs[l], eps=EPS[act])
+
+
+def _judge(label: str, got: list, want: list, diagnosis_of, m: int, where: str) -> None:
+    """Compare per layer; on failure say which layers are wrong and why."""
+    L = len(want)
+    names = [label.format(l=l + 1) for l in range(L)]
+    errs = layer_errors(got, want)
+    bad = [i for i, e in enumerate(errs) if e > TOLERANCE]
+    if not bad:
+        return
+    shape_bad = [i for i in bad if not np.isfinite(errs[i])]
+    if shape_bad:
+        i = shape_bad[0]
+        g, w = got[i], want[i]
+        hint = ""
+        if label.startswith("dJ/db"):
+            if g.shape == (1, m):
+                hint = (" It has one entry per example: delta was summed over the units (axis 0) instead of over the "
+                        "examples (axis=1, keepdims=True).")
+            elif g.shape == (w.shape[0], m):
+                hint = " It has one column per example: sum delta over the batch (axis=1, keepdims=True)."
+            elif g.ndim == 1 and g.size == w.size:
+                hint = " Keep it a column like b: np.sum(..., axis=1, keepdims=True)."
+        elif g.ndim == 2 and g.shape == w.shape[::-1]:
+            hint = " It is the transpose of the right shape: check the order of the factors, or a missing .T."
+        if not hint:
+            hint = " " + (diagnosis_of() or "")
+        raise AssertionError(f"{names[i]} has shape {g.shape}, expected {w.shape}.{hint} ({where})")
+    diag = diagnosis_of() or diagnose_layers(names, got, want, batch_size=m)
+    wrong = ", ".join(names[i] for i in bad)
+    right = ", ".join(names[i] for i in range(L) if i not in bad)
+    raise AssertionError(
+        f"{wrong} {'is' if len(bad) == 1 else 'are'} wrong (relative error {errs[bad[0]]:.2e} for {names[bad[0]]}, "
+        f"tolerance {TOLERANCE:.0e})" + (f"; {right} {'is' if L - len(bad) == 1 else 'are'} right" if right else "")
+        + f". {diag} ({where})")
+
+
+# ---------------------------------------------------------------- Part A: activations
+
+
+def _activation_pair(ACTIVATIONS, name):
+    pair = ACTIVATIONS[name]
+    if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(callable(p) for p in pair)):
+        raise AssertionError(f"ACTIVATIONS[{name!r}] should be a pair (f, f_prime) of functions.")
+    return pair
+
+
+def check_tanh(ACTIVATIONS) -> None:
+    mapping("ACTIVATIONS", ACTIVATIONS, ["sigmoid", "tanh"])
+
+    def one(case: Case) -> None:
+        z = case.normal(case.integer(1, 5), case.integer(1, 4), scale=2.0)
+        for name, f_ref in (("sigmoid", mlp.sigmoid), ("tanh", np.tanh)):
+            f, fp = _activation_pair(ACTIVATIONS, name)
+            compare(f"{name}(z)", call(name, f, z.copy()), f_ref(z), case, tol=1e-12)
+            compare(f"{name}'(z)", call(f"{name}'", fp, z.copy()), elementwise_derivative(f_ref, z), case)
+    repeat(one)
+
+
+def check_relu(ACTIVATIONS) -> None:
+    mapping("ACTIVATIONS", ACTIVATIONS, ["relu"])
+    f, fp = _activation_pair(ACTIVATIONS, "relu")
+
+    def one(case: Case) -> None:
+        z = case.nonzero(case.integer(1, 5), case.integer(1, 4), low=0.01, high=3.0)
+        compare("relu(z)", call("relu", f, z.copy()), mlp.relu(z), case, tol=1e-12)
+        compare("relu'(z)", call("relu'", fp, z.copy()), elementwise_derivative(mlp.relu, z), case)
+    repeat(one)
+
+
+# ---------------------------------------------------------------- Part B: the depth-1 chain
+
+
+def _chain_case(case: Case):
+    L = case.integer(1, 6)
+    w = [float(v) for v in case.normal(L, scale=1.5)]
+    b = [float(v) for v in case.nonzero(L)]
+    a0 = float(case.normal(1)[0])
+    y = float(case.rng.uniform(0.0, 1.0))
+    return w, b, a0, y
+
+
+def _chain_cost(w, b, a0, y):
+    a = a0
+    for wi, bi in zip(w, b):
+        a = float(mlp.sigmoid(np.float64(wi * a + bi)))
+    return (a - y) ** 2
+
+
+def check_chain_forward(chain_forward) -> None:
+    def one(case: Case) -> None:
+        w, b, a0, y = _chain_case(case)
+        out = call("chain_forward", chain_forward, list(w), list(b), a0)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise AssertionError("chain_forward should return a tuple (zs, acts).")
+        L = len(w)
+        zs = _layer_list("zs", out[0], L, "z^(1) .. z^(L)")
+        acts = _layer_list("acts", out[1], L + 1, "a^(0) .. a^(L)")
+        a, want_z, want_a = a0, [], [a0]
+        for wi, bi in zip(w, b):
+            want_z.append(wi * a + bi)
+            a = float(mlp.sigmoid(np.float64(want_z[-1])))
+            want_a.append(a)
+        compare("zs", np.ravel(zs), want_z, case, tol=1e-12)
+        compare("acts (a^(0) first)", np.ravel(acts), want_a, case, tol=1e-12)
+    repeat(one)
+
+
+def check_chain_backprop(chain_backprop) -> None:
+    def one(case: Case) -> None:
+        w, b, a0, y = _chain_case(case)
+        out = call("chain_backprop", chain_backprop, list(w), list(b), a0, y)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise AssertionError("chain_backprop should return a tuple (dw, db).")
+        L = len(w)
+        dw = [check_scalar(f"dC/dw^({l + 1})", v) for l, v in enumerate(_layer_list("dw", out[0], L, "one number"))]
+        db = [check_scalar(f"dC/db^({l + 1})", v) for l, v in enumerate(_layer_list("db", out[1], L, "one number"))]
+        want_w = numerical_gradient(lambda ww: _chain_cost(ww, b, a0, y), np.array(w))
+        want_b = numerical_gradient(lambda bb: _chain_cost(w, bb, a0, y), np.array(b))
+        where = f"chain of {L} weights; {case}"
+        for label, got, want in (("dC/dw^({l})", dw, want_w), ("dC/db^({l})", db, want_b)):
+            _judge(label, [np.array(g) for g in got], [np.array(v) for v in want], lambda: None, 1, where)
+    repeat(one)
+
+
+#: Notes 002's formulas for the depth-1 chain (see the notebook's table): C and F are wrong, the rest right.
+WRONG_FORMULAS_002 = frozenset({"C", "F"})
+
+
+def check_wrong_formulas_002(wrong_formulas_002) -> None:
+    if not isinstance(wrong_formulas_002, (set, frozenset, list, tuple)):
+        raise AssertionError("wrong_formulas_002 should be a set of letters, such as {'A', 'E'}.")
+    chosen = {str(x).strip().upper() for x in wrong_formulas_002}
+    if chosen == WRONG_FORMULAS_002:
+        return
+    missed = len(WRONG_FORMULAS_002 - chosen)
+    extra = len(chosen - WRONG_FORMULAS_002)
+    parts = ([f"{missed} wrong formula(s) not flagged"] if missed else []) + \
+            ([f"{extra} correct formula(s) flagged as wrong"] if extra else [])
+    raise AssertionError("wrong_formulas_002 is not right: " + " and ".join(parts)
+                         + ". Compare each formula with a central-difference slope at the example's numbers.")
+
+
+# ---------------------------------------------------------------- Part C: forward pass and cost
+
+
+def check_forward(forward) -> None:
+    case = Case()
+    for kind, m, act in _plans(case):
+        sizes = _sizes(case, kind)
+        Ws, bs, X, Y = _network(case, sizes, m, act)
+        where = _describe(case, sizes, m, act)
+        out = _call_net("forward", forward, *_copies(Ws, bs, X, Y)[:3], act)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise AssertionError("forward should return a tuple (zs, acts).")
+        L = len(Ws)
+        zs = _layer_list("zs", out[0], L, "z^1 .. z^L")
+        acts = _layer_list("acts", out[1], L + 1, "a^0 = X, then a^1 .. a^L")
+        want_z, want_a = mlp.forward(Ws, bs, X, act)
+        for label, got, want in (("z^{}", zs, want_z), ("a^{}", acts, want_a)):
+            for l, (g, w) in enumerate(zip(got, want)):
+                name = label.format(l + 1 if label[0] == "z" else l)
+                if g.shape != w.shape:
+                    raise AssertionError(f"{name} has shape {g.shape}, expected {w.shape}: one column per example. "
+                                         f"({where})")
+                try:
+                    compare(name, g, w, tol=1e-12)
+                except AssertionError as e:
+                    raise AssertionError(f"{e} ({where})") from None
+
+
+def check_cost(cost) -> None:
+    case = Case()
+    for kind, m, act in _plans(case):
+        sizes = _sizes(case, kind)
+        Ws, bs, X, Y = _network(case, sizes, m, act)
+        got = check_scalar("cost(...)", _call_net("cost", cost, *_copies(Ws, bs, X, Y), act))
+        want = mlp.cost(Ws, bs, X, Y, act)
+        if abs(got - want) > 1e-10 * max(1.0, abs(want)):
+            hint = ""
+            if m > 1 and abs(got - m * want) < 1e-9 * abs(m * want):
+                hint = " It is m times too large: J is the MEAN over the batch of the summed squared errors."
+            elif abs(got * sizes[-1] - want) < 1e-9 * abs(want):
+                hint = " Sum the squared errors over the output units; average only over the examples."
+            raise AssertionError(f"cost is {got:.8g}, expected {want:.8g}.{hint} ({_describe(case, sizes, m, act)})")
+
+
+# ---------------------------------------------------------------- Part D: the error signals delta^m
+
+
+def check_deltas(deltas) -> None:
+    case = Case()
+    for kind, m, act in _plans(case):
+        sizes = _sizes(case, kind)
+        Ws, bs, X, Y = _network(case, sizes, m, act)
+        L = len(Ws)
+        got = _layer_list("deltas(...)", _call_net("deltas", deltas, *_copies(Ws, bs, X, Y), act), L,
+                          "delta^1 .. delta^L")
+        want = [_num_delta(Ws, bs, X, Y, act, l) for l in range(L)]
+        _judge("delta^{l}", got, want,
+               lambda: diagnose_backprop(Ws, bs, X, Y, act, got_deltas=got), m, _describe(case, sizes, m, act))
+
+
+# ---------------------------------------------------------------- Part E: the gradients
+
+
+def _check_backprop(backprop, which: str) -> None:
+    case = Case()
+    for kind, m, act in _plans(case):
+        sizes = _sizes(case, kind)
+        Ws, bs, X, Y = _network(case, sizes, m, act)
+        L = len(Ws)
+        out = _call_net("backprop", backprop, *_copies(Ws, bs, X, Y), act)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise AssertionError("backprop should return a tuple (dWs, dbs).")
+        where = _describe(case, sizes, m, act)
+        if which == "W":
+            got = _layer_list("dWs", out[0], L, "dJ/dW^1 .. dJ/dW^L")
+            want = [_num_dW(Ws, bs, X, Y, act, l, case.rng) for l in range(L)]
+            _judge("dJ/dW^{l}", got, want, lambda: diagnose_backprop(Ws, bs, X, Y, act, got_dWs=got), m, where)
+        else:
+            got = _layer_list("dbs", out[1], L, "dJ/db^1 .. dJ/db^L")
+            want = [_num_db(Ws, bs, X, Y, act, l) for l in range(L)]
+            _judge("dJ/db^{l}", got, want, lambda: diagnose_backprop(Ws, bs, X, Y, act, got_dbs=got), m, where)
+
+
+def check_backprop_weights(backprop) -> None:
+    _check_backprop(backprop, "W")
+
+
+def check_backprop_biases(backprop) -> None:
+    _check_backprop(backprop, "b")
+
+
+# ---------------------------------------------------------------- for the demo class and the pipeline tests
+
+#: The classic: the error sent back through W^{m+1} instead of its transpose. Non-square layers raise a shape error,
+#: the square 16-16-16 case gives wrong values; both messages say "transpose".
+DEMO_BUG = {
+    "cell": "deltas",
+    "old": "Ws[l + 1].T @ delta",
+    "new": "Ws[l + 1] @ delta",
+    "loses": ["test_deltas", "test_backprop_weights", "test_backprop_biases"],
+    "says": "transpose",
+}
+
+BROKEN_PART = {
+    "cells": ["chain"],
+    "loses": ["test_chain_forward", "test_chain_backprop"],
+}
