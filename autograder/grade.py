@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from . import nbg
+from .checks._core import JUDGE_ENV
 
 LOCK_RETRIES = 5
 
@@ -34,6 +38,7 @@ class Outcome:
     seconds: float = 0.0
     failures: dict = field(default_factory=dict)   # test grade_id -> first line of its error (the diagnosis)
     cells: dict = field(default_factory=dict)      # test grade_id -> (score, max)
+    ledger: list = field(default_factory=list)     # the judge's verdicts, one per hidden check run
 
 
 def prepare(course: Path, root: Path = nbg.ROOT, submitted: Path | None = None) -> Path:
@@ -90,14 +95,16 @@ def autograde_one(course: Path, assignment: str, student: str, limits: Limits) -
         return Outcome(student, assignment, status="not graded", reason=reason)
     notebook_timeout = limits.notebook_timeout
     for attempt in range(LOCK_RETRIES):
-        res = nbg.run(["autograde", assignment, f"--student={student}", "--force",
-                       f"--Execute.timeout={int(limits.cell_timeout)}"], cwd=course, db=db_path(course),
-                      timeout=notebook_timeout, check=False, memory_bytes=limits.memory_mb * 2**20)
+        with Judge() as judge:
+            res = nbg.run(["autograde", assignment, f"--student={student}", "--force",
+                           f"--Execute.timeout={int(limits.cell_timeout)}"], cwd=course, db=db_path(course),
+                          timeout=notebook_timeout, check=False, memory_bytes=limits.memory_mb * 2**20,
+                          extra_env={JUDGE_ENV: judge.address})
         if "database is locked" in res.output and attempt < LOCK_RETRIES - 1:
             time.sleep(0.5 * (attempt + 1))
             continue
         break
-    out = Outcome(student, assignment, seconds=time.perf_counter() - t0)
+    out = Outcome(student, assignment, seconds=time.perf_counter() - t0, ledger=judge.ledger)
     if res.timed_out:
         out.status, out.reason = "not graded", f"hang: the notebook ran past the {notebook_timeout:g} s limit"
     elif res.returncode != 0:
@@ -105,10 +112,90 @@ def autograde_one(course: Path, assignment: str, student: str, limits: Limits) -
     return out
 
 
-def collect(course: Path, outcome: Outcome) -> Outcome:
-    """Fill in score and per-cell results from the gradebook and the autograded notebook."""
+class Judge:
+    """A judge process (autograder/judge.py) for one submission, on a fresh unix socket; its ledger comes back
+    through its stdout pipe when it is stopped."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="judge-")
+        self.address = os.path.join(self.dir, "judge.sock")
+        self.ledger: list[dict] = []
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.judge", "--socket", self.address],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=nbg.ROOT, env=nbg.env())
+        ready = self.proc.stderr.readline()
+        if b"judge ready" not in ready:
+            raise RuntimeError(f"the judge did not start: {ready!r}")
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            out, _ = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        for line in out.decode(errors="replace").splitlines():
+            try:
+                self.ledger.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+
+_CHECK_CALL = re.compile(r"\b(nb\d\d)\.(check_\w+)\(")
+
+
+def required_checks(root: Path, assignment: str) -> dict[str, set[str]]:
+    """test grade_id -> the judge checks its hidden tests call, read from the trusted source notebook."""
+    nb = nbformat.read(root / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    out = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code":
+            out[meta["grade_id"]] = {f"{m}.{c}" for m, c in _CHECK_CALL.findall(cell.source)}
+    return out
+
+
+def judged(ledger: list[dict], checks: set[str]) -> tuple[bool, str]:
+    """A cell's hidden tests count only if the judge saw every one of its checks run, and every run passed."""
+    for name in sorted(checks):
+        runs = [e for e in ledger if e.get("check") == name]
+        if not runs:
+            return False, f"its hidden check {name} never reported to the judge (tampered with, or skipped)"
+        failed = [e for e in runs if not e.get("ok")]
+        if failed:
+            return False, failed[0].get("message", "failed")
+    return True, ""
+
+
+def reconcile(gb, outcome: Outcome, root: Path) -> None:
+    """Zero every test cell that nbgrader scored but the judge did not pass. Only ever lowers a score."""
+    needed = required_checks(root, outcome.assignment)
+    sub = gb.find_submission(outcome.assignment, outcome.student)
+    for nb in sub.notebooks:
+        for g in nb.grades:
+            checks = needed.get(g.name)
+            if not checks or not g.max_score or (g.score or 0) == 0:
+                continue
+            ok, why = judged(outcome.ledger, checks)
+            if not ok:
+                g.manual_score = 0.0
+                outcome.failures[g.name] = f"integrity: {why}"[:400]
+    gb.db.commit()
+
+
+def collect(course: Path, outcome: Outcome, root: Path = nbg.ROOT) -> Outcome:
+    """Fill in score and per-cell results from the gradebook and the autograded notebook, after the judge's say."""
     a, s = outcome.assignment, outcome.student
     with Gradebook(f"sqlite:///{db_path(course)}") as gb:
+        if outcome.status == "graded":
+            try:
+                reconcile(gb, outcome, root)
+            except MissingEntry:
+                pass
         assignment = gb.find_assignment(a)
         outcome.max_score = float(assignment.max_score)
         if outcome.status == "graded":
@@ -134,7 +221,7 @@ def collect(course: Path, outcome: Outcome) -> Outcome:
         outcome.reason = "; ".join(notes)
         for cell in cells:
             gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if gid in outcome.cells and outcome.cells[gid][0] < outcome.cells[gid][1]:
+            if gid in outcome.cells and outcome.cells[gid][0] < outcome.cells[gid][1] and gid not in outcome.failures:
                 line = ""
                 for o in cell.get("outputs", []):
                     if o.output_type == "error":

@@ -41,14 +41,14 @@ def _limit_memory(limit_bytes: int | None):
 
 
 def run(args: list[str], cwd: Path, db: Path, timeout: float | None = None, check: bool = True,
-        memory_bytes: int | None = None) -> Result:
+        memory_bytes: int | None = None, extra_env: dict | None = None) -> Result:
     """``nbgrader ARGS --CourseDirectory.db_url=sqlite:///DB`` in ``cwd``; the whole process group dies on timeout.
 
     ``memory_bytes`` sets RLIMIT_AS on the nbgrader process; the kernel it launches inherits the same limit, so a
     submission that allocates too much gets a MemoryError in its own cell instead of taking the machine down.
     """
     cmd = [str(BIN / "nbgrader"), *args, f"--CourseDirectory.db_url=sqlite:///{db}"]
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env(extra_env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, preexec_fn=_limit_memory(memory_bytes))
     try:
         out, _ = proc.communicate(timeout=timeout)

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import reference as ref
 from ..numgrad import elementwise_derivative, numerical_gradient
-from ._core import Case, call, check_scalar, compare, compare_group, mapping, repeat
+from ._core import Case, call, check_scalar, compare, compare_group, mapping, remote_checks, repeat
 
 # ---------------------------------------------------------------- Part A: sigmoid and its derivative
 
@@ -257,3 +257,6 @@ BROKEN_PART = {
     "cells": ["slope", "fixed_formulas", "wrong_formulas"],
     "loses": ["test_slope", "test_fixed_formulas", "test_wrong_formulas"],
 }
+
+
+remote_checks(globals())

@@ -1,0 +1,97 @@
+"""The judge: a process that never runs student code in its own interpreter, and decides every hidden test.
+
+    python -m autograder.judge --socket PATH
+
+During ``python -m autograder grade`` each submission gets its own judge. The student's kernel inherits the socket
+path in ``BACKPROP_JUDGE``. When a hidden test cell calls ``nbNN.check_x(student_fn)``, the kernel only connects and
+sends the check's name and its arguments; student functions travel as handles. The judge runs the real check here:
+it draws the random case, calls the student's function through the socket (the kernel runs it and sends the result
+back as plain data), computes the reference, compares, and records the verdict. Patching numpy, builtins, the
+exception hooks or the check modules inside the kernel changes nothing here.
+
+On exit (SIGTERM or end of input) the judge prints its ledger to stdout as JSON lines, one verdict per check run, for
+the grading process to read through the pipe: the ledger is never a file the kernel could write.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import time
+
+from .wire import Endpoint, ProtocolError
+
+_CHECK = re.compile(r"^nb\d\d\.check_\w+$")
+LEDGER: list[dict] = []
+
+
+def run_check(endpoint: Endpoint, name: str, args: list) -> tuple[bool, str]:
+    """Run the named check on decoded arguments (student functions arrive as RemoteFunction proxies)."""
+    if not _CHECK.match(name):
+        return False, f"unknown check {name!r}"
+    module_name, func_name = name.split(".")
+    try:
+        module = importlib.import_module(f"autograder.checks.{module_name}")
+        check = getattr(module, func_name)
+    except (ImportError, AttributeError):
+        return False, f"unknown check {name!r}"
+    check = getattr(check, "__wrapped__", check)  # the check itself, not its routing wrapper
+    try:
+        check(*args)
+        return True, ""
+    except AssertionError as e:
+        return False, str(e)
+    except ProtocolError:
+        raise
+    except Exception as e:  # the check could not finish: that is a failure, with its reason
+        return False, f"the check could not run: {type(e).__name__}: {e}"
+
+
+def serve(conn: socket.socket) -> None:
+    endpoint = Endpoint(conn)
+    t0 = time.perf_counter()
+    name = "?"
+    try:
+        msg = endpoint.serve_until_answer()
+        if not isinstance(msg, dict) or msg.get("op") != "check":
+            raise ProtocolError("expected a check request")
+        name = str(msg.get("name", "?"))
+        args = endpoint.decode(msg.get("args", []))
+        ok, message = run_check(endpoint, name, args if isinstance(args, list) else [])
+        endpoint.send({"op": "verdict", "ok": ok, "message": message})
+    except (ProtocolError, OSError, ValueError) as e:
+        ok, message = False, f"the connection to the kernel failed: {e}"
+    LEDGER.append({"check": name, "ok": ok, "message": message[:500], "seconds": round(time.perf_counter() - t0, 4)})
+
+
+def dump_and_exit(*_):
+    for entry in LEDGER:
+        sys.stdout.write(json.dumps(entry) + "\n")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--socket", required=True)
+    args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, dump_and_exit)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(args.socket)
+    os.chmod(args.socket, 0o666)  # the kernel may run as another, unprivileged user
+    server.listen(4)
+    sys.stderr.write("judge ready\n")
+    sys.stderr.flush()
+    while True:
+        conn, _ = server.accept()
+        with conn:
+            serve(conn)
+
+
+if __name__ == "__main__":
+    main()
