@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -21,8 +22,9 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from . import nbg
-from .checks._core import JUDGE_ENV
+from . import nbg, sandbox
+from .client import JUDGE_ENV
+from .variants import checks_module
 
 LOCK_RETRIES = 5
 
@@ -86,20 +88,38 @@ class Limits:
     notebook_timeout: float = 600    # whole notebook, seconds: the nbgrader process group is killed past it
     cell_timeout: float = 60         # each cell, seconds: nbgrader interrupts the cell and goes on
     memory_mb: int = 4096            # address space of nbgrader and the kernel (RLIMIT_AS), MiB
+    isolate: bool | None = None      # sandbox kernels (autograder/sandbox.py); None: whenever the machine allows
 
 
-def autograde_one(course: Path, assignment: str, student: str, limits: Limits) -> Outcome:
+def _hidden_paths(course: Path, root: Path) -> list[str]:
+    """What a sandboxed kernel must not see: solutions, hidden tests, the grader, other runs, the gradebook."""
+    return [str(root / d) for d in ("source", "solutions", "autograder", "tests", "run", ".git")] + [str(course)]
+
+
+def _check_names(assignment: str) -> dict[str, list[str]]:
+    mod = checks_module(assignment)
+    return {mod.__name__.rsplit(".", 1)[-1]: sorted(n for n in dir(mod) if n.startswith("check_"))}
+
+
+def autograde_one(course: Path, assignment: str, student: str, limits: Limits, worker: int = 0,
+                  root: Path = nbg.ROOT) -> Outcome:
     t0 = time.perf_counter()
     reason = precheck(course, assignment, student)
     if reason:
         return Outcome(student, assignment, status="not graded", reason=reason)
     notebook_timeout = limits.notebook_timeout
     for attempt in range(LOCK_RETRIES):
-        with Judge() as judge:
+        work = Path(tempfile.mkdtemp(prefix="bpfs-"))
+        extra_env, extra_args = {}, []
+        if limits.isolate:
+            uid, gid = sandbox.worker_user(worker)
+            box = sandbox.prepare(work, uid, gid, _hidden_paths(course, root), _check_names(assignment))
+            extra_env, extra_args = box["env"], box["args"]
+        with Judge(work) as judge:
             res = nbg.run(["autograde", assignment, f"--student={student}", "--force",
-                           f"--Execute.timeout={int(limits.cell_timeout)}"], cwd=course, db=db_path(course),
-                          timeout=notebook_timeout, check=False, memory_bytes=limits.memory_mb * 2**20,
-                          extra_env={JUDGE_ENV: judge.address})
+                           f"--Execute.timeout={int(limits.cell_timeout)}", *extra_args], cwd=course,
+                          db=db_path(course), timeout=notebook_timeout, check=False,
+                          memory_bytes=limits.memory_mb * 2**20, extra_env={JUDGE_ENV: judge.address, **extra_env})
         if "database is locked" in res.output and attempt < LOCK_RETRIES - 1:
             time.sleep(0.5 * (attempt + 1))
             continue
@@ -116,8 +136,8 @@ class Judge:
     """A judge process (autograder/judge.py) for one submission, on a fresh unix socket; its ledger comes back
     through its stdout pipe when it is stopped."""
 
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="judge-")
+    def __init__(self, work: Path):
+        self.dir = str(work)
         self.address = os.path.join(self.dir, "judge.sock")
         self.ledger: list[dict] = []
 
@@ -237,6 +257,10 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
     """Autograde every student in course/submitted for each assignment, then write feedback and grades.csv."""
     jobs = jobs or os.cpu_count() or 1
     limits = limits or Limits()
+    if limits.isolate is None:
+        limits.isolate, why = sandbox.available()
+        if not limits.isolate:
+            log(f"warning: student kernels are NOT sandboxed ({why}); see docs/instructor.md")
     db = db_path(course)
     for a in assignments:
         nbg.run(["generate_assignment", a, "--force"], cwd=course, db=db)
@@ -247,8 +271,19 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
     tasks = [(a, s) for a in assignments for s in students]
     outcomes: list[Outcome] = []
     t0 = time.perf_counter()
+    workers: queue.Queue = queue.Queue()
+    for i in range(jobs):
+        workers.put(i)
+
+    def task(a: str, s: str) -> Outcome:
+        w = workers.get()
+        try:
+            return autograde_one(course, a, s, limits, worker=w)
+        finally:
+            workers.put(w)
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(autograde_one, course, a, s, limits) for a, s in tasks]
+        futures = [pool.submit(task, a, s) for a, s in tasks]
         for i, fut in enumerate(as_completed(futures), 1):
             outcomes.append(fut.result())
             if progress:

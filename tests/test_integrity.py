@@ -143,7 +143,8 @@ def graded(tmp_path_factory):
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
     course = grade.prepare(tmp_path_factory.mktemp("course") / "c", ROOT, submitted=sub)
-    limits = grade.Limits(notebook_timeout=120, cell_timeout=20, memory_mb=4096)
+    # isolate=False: this suite shows what the judge alone defends; tests/test_isolation.py covers the sandbox.
+    limits = grade.Limits(notebook_timeout=120, cell_timeout=20, memory_mb=4096, isolate=False)
     return {o.student: o for o in grade.grade(course, [A], jobs=2, limits=limits, progress=False)}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import os
 import secrets
-import socket
 import warnings
 from typing import Any, Callable
 
@@ -17,10 +16,8 @@ import numpy as np
 
 from ..diagnose import diagnose
 from ..numgrad import relative_error
-from ..wire import Endpoint, RemoteError
-
-#: Set by the grading CLI: the socket of this submission's judge (see autograder/judge.py).
-JUDGE_ENV = "BACKPROP_JUDGE"
+from ..client import JUDGE_ENV, ask_judge
+from ..wire import RemoteError
 
 #: Gradients must match central differences to this relative error (float64 throughout).
 TOLERANCE = 1e-6
@@ -165,28 +162,6 @@ def compare_group(label: str, names: list[str], got: dict, want: dict, case: Cas
 # ---------------------------------------------------------------- routing hidden checks to the judge
 
 
-class _KernelEndpoint(Endpoint):
-    """The kernel's side: runs the student's functions when the judge calls them, warnings raised as errors."""
-
-    def invoke(self, fn, args, kwargs):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            return fn(*args, **kwargs)
-
-
-def _ask_judge(address: str, check_name: str, args: tuple) -> None:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(address)
-    with sock:
-        endpoint = _KernelEndpoint(sock)
-        endpoint.send({"op": "check", "name": check_name, "args": endpoint.encode(list(args))})
-        verdict = endpoint.serve_until_answer()
-    if not (isinstance(verdict, dict) and verdict.get("op") == "verdict"):
-        raise AssertionError("the grader's judge did not answer")
-    if not verdict.get("ok"):
-        raise AssertionError(verdict.get("message", "wrong"))
-
-
 def remote_checks(namespace: dict) -> None:
     """Route every ``check_*`` function of a checks module to the judge when one is running.
 
@@ -205,5 +180,5 @@ def _routed(check_name: str, fn: Callable) -> Callable:
         address = os.environ.get(JUDGE_ENV)
         if not address:
             return fn(*args)
-        return _ask_judge(address, check_name, args)
+        return ask_judge(address, check_name, args)
     return routed

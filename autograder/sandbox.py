@@ -1,0 +1,137 @@
+"""Student kernels in a sandbox: an unprivileged user, a private view of the file system, and no network.
+
+The grading CLI gives each submission a work directory W (owned by that worker's unprivileged user, mode 0700)
+holding the judge's socket, the kernel's ipc sockets, its connection file and home, a kernelspec whose argv starts
+``python -m autograder.sandbox W/spec.json {connection_file}``, and a stub ``autograder`` package that can only
+route hidden checks to the judge. This module, started as root by jupyter_client, then:
+
+1. copies the connection file into W so the unprivileged kernel can read it;
+2. enters new mount and network namespaces (``unshare``): no network interface is up, so student code has no
+   network; the kernel talks to nbgrader over ipc (unix sockets in W), which needs none;
+3. mounts empty tmpfs over what student code must not read: the repo's source/, solutions/, autograder/, tests/,
+   run/ and .git/, the whole course copy (gradebook, source, other students), and /tmp; then binds back only the
+   kernel's own working directory (its copy of the submission) and W;
+4. drops to the worker's user with ``setpriv`` (no groups, no new privileges) and starts ipykernel.
+
+Everything here needs root and util-linux (unshare, setpriv, mount). ``available()`` says whether this machine has them;
+without them grading still works, unisolated, and says so.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+USER_PREFIX = "bpfs-kernel-"
+STUB_MODULES = ("wire.py", "client.py")
+
+
+def available() -> tuple[bool, str]:
+    if os.geteuid() != 0:
+        return False, "not running as root"
+    for tool in ("unshare", "setpriv", "mount", "useradd"):
+        if not shutil.which(tool):
+            return False, f"{tool} not found"
+    probe = subprocess.run(["unshare", "--mount", "--net", "true"], capture_output=True)
+    if probe.returncode != 0:
+        return False, "namespaces are not permitted here"
+    return True, ""
+
+
+def worker_user(index: int) -> tuple[int, int]:
+    """The unprivileged user of grading worker ``index``, created on first use (a system user, no home, no shell)."""
+    name = f"{USER_PREFIX}{index}"
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                       check=True, capture_output=True)
+        pw = pwd.getpwnam(name)
+    return pw.pw_uid, pw.pw_gid
+
+
+def write_stubs(stub_root: Path, check_modules: dict[str, list[str]], package_dir: Path) -> None:
+    """A stand-in ``autograder`` package for the kernel: the wire and client modules, and for each checks module
+    its check names, each a call to the judge. No reference code, no solutions."""
+    pkg = stub_root / "autograder"
+    (pkg / "checks").mkdir(parents=True, exist_ok=True)
+    (pkg / "__init__.py").write_text('"""Grading stub: hidden checks are decided by the judge process."""\n')
+    for name in STUB_MODULES:
+        shutil.copy2(package_dir / name, pkg / name)
+    (pkg / "checks" / "__init__.py").write_text("")
+    for module, names in check_modules.items():
+        lines = ["from ..client import remote_only", ""]
+        lines += [f"{n} = remote_only({f'{module}.{n}'!r})" for n in names]
+        (pkg / "checks" / f"{module}.py").write_text("\n".join(lines) + "\n")
+
+
+def prepare(work: Path, uid: int, gid: int, hide: list[str], check_modules: dict[str, list[str]]) -> dict:
+    """Fill the work directory W and return the environment and nbgrader options that make kernels use it."""
+    package_dir = Path(__file__).resolve().parent
+    write_stubs(work / "stub", check_modules, package_dir)
+    (work / "home").mkdir(exist_ok=True)
+    spec = {"uid": uid, "gid": gid, "work": str(work), "hide": hide, "python": sys.executable}
+    (work / "spec.json").write_text(json.dumps(spec))
+    kernel_dir = work / "jupyter" / "kernels" / "python3"
+    kernel_dir.mkdir(parents=True, exist_ok=True)
+    (kernel_dir / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "autograder.sandbox", str(work / "spec.json"), "{connection_file}"],
+        "display_name": "Python 3 (sandboxed grading kernel)", "language": "python"}))
+    for path in [work, *work.rglob("*")]:
+        os.chown(path, uid, gid)
+    os.chmod(work, 0o700)
+    return {
+        "env": {"JUPYTER_PATH": str(work / "jupyter")},
+        "args": ["--KernelManager.transport=ipc", f"--KernelManager.ip={work / 'kernel'}"],
+    }
+
+
+def _inside_script(spec: dict, connection: str, cwd: str) -> str:
+    """The shell run as root inside the new namespaces: hide, bind back, drop privileges, exec the kernel."""
+    q = shlex.quote
+    work = spec["work"]
+    stage = f"{work}/.cwd"
+    lines = ["set -e", f"mkdir -p {q(stage)}", f"mount --bind {q(cwd)} {q(stage)}",
+             f"mount --rbind {q(work)} /mnt"]
+    for path in spec["hide"] + ["/tmp"]:
+        lines.append(f"if [ -d {q(path)} ]; then mount -t tmpfs -o size=1m,mode=0755 tmpfs {q(path)}; fi")
+    lines += [f"mkdir -p {q(work)} {q(cwd)}", f"mount --rbind /mnt {q(work)}", f"mount --bind {q(stage)} {q(cwd)}",
+              "umount -l /mnt", f"cd {q(cwd)}"]
+    lines.append(f"exec setpriv --reuid={spec['uid']} --regid={spec['gid']} --clear-groups --no-new-privs "
+                 f"{q(spec['python'])} -m ipykernel_launcher -f {q(connection)}")
+    return "\n".join(lines)
+
+
+def kernel_env(spec: dict) -> dict:
+    """The kernel's whole environment: nothing of the grader's but what a notebook needs."""
+    work = spec["work"]
+    env = {
+        "HOME": f"{work}/home", "IPYTHONDIR": f"{work}/home/.ipython", "MPLCONFIGDIR": f"{work}/home/.mpl",
+        "PYTHONPATH": f"{work}/stub", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    }
+    env.update({k: v for k, v in os.environ.items() if k in ("NBGRADER_EXECUTION", "BACKPROP_JUDGE", "LANG",
+                                                               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")})
+    return env
+
+
+def main(argv=None) -> None:
+    spec_path, connection = (argv or sys.argv[1:])[:2]
+    spec = json.loads(Path(spec_path).read_text())
+    work = Path(spec["work"])
+    copy = work / "connection.json"
+    shutil.copy2(connection, copy)
+    os.chown(copy, spec["uid"], spec["gid"])
+    cwd = os.getcwd()
+    # The working directory is nbgrader's copy of this submission: the kernel may write files there.
+    os.chmod(cwd, 0o1777)
+    script = _inside_script(spec, str(copy), cwd)
+    os.execvpe("unshare", ["unshare", "--mount", "--net", "--", "sh", "-c", script], kernel_env(spec))
+
+
+if __name__ == "__main__":
+    main()

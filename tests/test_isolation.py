@@ -1,0 +1,88 @@
+"""A sandboxed kernel (autograder/sandbox.py) reaches only its own submission: no gradebook, no source/ (solutions and
+hidden tests), no other student, no reference code, no network, no root. The probe prints what it could do, and this
+test reads the graded notebook."""
+import copy
+import os
+
+import nbformat
+import pytest
+
+from autograder import build, grade, sandbox
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+A = "01_chain_rule"
+
+PROBE = r'''
+import os, socket, pathlib
+_cwd = pathlib.Path.cwd()
+_course = _cwd.parents[2]
+_root = pathlib.Path(%(root)r)
+def _probe(name, action):
+    try:
+        action()
+        print(f"PROBE {name}: ALLOWED")
+    except BaseException as e:
+        print(f"PROBE {name}: blocked ({type(e).__name__})")
+_probe("read gradebook", lambda: (_course / "gradebook.db").read_bytes()[:16] or 1/0)
+_probe("write gradebook", lambda: open(_course / "gradebook.db", "ab").write(b"x"))
+_probe("read course source", lambda: next((_course / "source" / %(a)r).glob("*.ipynb")).read_text())
+_probe("read repo source", lambda: next((_root / "source" / %(a)r).glob("*.ipynb")).read_text())
+_probe("read repo solutions", lambda: next((_root / "solutions" / %(a)r).glob("*.ipynb")).read_text())
+_probe("read other student", lambda: next((_course / "submitted" / "other").rglob("*.ipynb")).read_text())
+_probe("list autograded", lambda: [p for p in (_course / "autograded").iterdir() if p.name != "probe"][0])
+_probe("import reference", lambda: __import__("autograder.mlp"))
+_probe("read grader code", lambda: (_root / "autograder" / "mlp.py").read_text())
+_probe("network tcp", lambda: socket.create_connection(("1.1.1.1", 53), timeout=2))
+_probe("loopback tcp", lambda: socket.create_connection(("127.0.0.1", 22), timeout=2))
+_probe("be root", lambda: os.getuid() == 0 or 1/0)
+_probe("write own dir", lambda: (_cwd / "scratch.txt").write_text("mine"))
+print("PROBE cwd:", _cwd, oct(_cwd.stat().st_mode), _cwd.stat().st_uid, os.getuid())
+'''
+
+needs_sandbox = pytest.mark.skipif(not sandbox.available()[0], reason=f"sandbox unavailable: {sandbox.available()[1]}")
+
+
+@pytest.fixture(scope="module")
+def probe_outputs(tmp_path_factory):
+    good = nbformat.read(build.DEMO_DIR / "ada" / A / f"{A}.ipynb", as_version=4)
+    probe = copy.deepcopy(good)
+    cell = next(c for c in probe.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "neuron")
+    cell.source = PROBE % {"root": str(ROOT), "a": A} + "\n" + cell.source
+    sub = tmp_path_factory.mktemp("iso") / "submitted"
+    for student, nb in {"probe": probe, "other": good}.items():
+        path = sub / student / A / f"{A}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+    course = grade.prepare(tmp_path_factory.mktemp("course") / "c", ROOT, submitted=sub)
+    limits = grade.Limits(notebook_timeout=120, cell_timeout=30, isolate=True)
+    outcomes = {o.student: o for o in grade.grade(course, [A], jobs=2, limits=limits, progress=False)}
+    graded = nbformat.read(course / "autograded" / "probe" / A / f"{A}.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in graded.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    lines = {ln.split(":")[0][6:]: ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("PROBE ")}
+    return outcomes, lines
+
+
+@needs_sandbox
+@pytest.mark.parametrize("probe", ["read gradebook", "write gradebook", "read course source", "read repo source",
+                                   "read repo solutions", "read other student", "list autograded", "import reference",
+                                   "read grader code", "network tcp", "loopback tcp", "be root"])
+def test_sandbox_blocks(probe_outputs, probe):
+    _, lines = probe_outputs
+    assert probe in lines, f"the probe did not run: {lines}"
+    assert lines[probe].startswith("blocked"), f"{probe}: {lines[probe]}"
+
+
+@needs_sandbox
+def test_sandboxed_kernel_still_works(probe_outputs):
+    outcomes, lines = probe_outputs
+    assert lines["write own dir"] == "ALLOWED"
+    assert outcomes["probe"].score == outcomes["other"].score == 17, outcomes
+
+
+def test_sandbox_available_where_ci_runs():
+    """CI and the instructor's grading machine run as root with util-linux: isolation must not silently vanish."""
+    if os.geteuid() != 0:
+        pytest.skip("not root: grading runs unisolated and says so")
+    ok, why = sandbox.available()
+    assert ok, why
