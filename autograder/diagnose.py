@@ -77,6 +77,9 @@ BACKPROP_BUGS = {
                          "with the output layer."),
     "fprime_of_a": ("Diagnosis: f' is evaluated at the activation a^m instead of at z^m. (For the sigmoid, "
                     "sigma'(z) = a(1 - a) is written with a, but sigma'(a) is a different number.)"),
+    "fprime_of_a_hidden": ("Diagnosis: in the hidden recursion f' is evaluated at the activation a^m instead of at "
+                           "z^m: delta^m = f'(z^m) * (W^{m+1})^T delta^{m+1}. (For the sigmoid, sigma'(z) = a(1 - a) is "
+                           "written with a, but sigma'(a) is a different number.)"),
     "no_average": ("Diagnosis: missing 1/m averaging: every gradient is m times too large (the ratio equals the batch "
                    "size). J is the mean over the batch, so dJ/da^L = (2/m)(a^L - y)."),
     "double_average": "Diagnosis: averaged twice: every gradient is m times too small (ratio 1/batch size).",
@@ -86,6 +89,8 @@ BACKPROP_BUGS = {
                        "dJ/dW^m = delta^m (a^{m-1})^T. (The slip in notes 002, dz/dw = a^(L).)"),
     "bias_axis": ("Diagnosis: bias gradient summed on the wrong axis: dJ/db^m sums delta^m over the examples "
                   "(axis=1, the columns, keepdims=True), not over the units."),
+    "overwrite": ("Diagnosis: only the last example of the batch counts: `=` where `+=` should add each example's "
+                  "contribution to the gradient (or sum over the batch's columns)."),
     "bias_not_summed": ("Diagnosis: the bias gradient is not summed over the batch: dJ/db^m = delta^m summed over the "
                         "examples, shape (n_m, 1). With one example the two agree, which is why it passed then."),
 }
@@ -102,6 +107,11 @@ def backprop_variant(Ws, bs, X, Y, activation="sigmoid", bug=None, layer=None):
 
     fp = ACTIVATIONS[activation][1]
     m = X.shape[1]
+    if bug == "overwrite":  # a per-example loop that assigns instead of accumulating: the last example, scaled 1/m
+        if m < 2:
+            raise ValueError("needs a batch")
+        d, w, b = backprop_variant(Ws, bs, X[:, -1:], Y[:, -1:], activation)
+        return [x / m for x in d], [x / m for x in w], [x / m for x in b]
     zs, acts = forward(Ws, bs, X, activation)
     L = len(Ws)
 
@@ -109,7 +119,8 @@ def backprop_variant(Ws, bs, X, Y, activation="sigmoid", bug=None, layer=None):
         return bug == name and (layer is None or layer == i + 1)
 
     def fprime(i):
-        return fp(acts[i + 1]) if hit(i, "fprime_of_a") else fp(zs[i])
+        at_a = hit(i, "fprime_of_a") or (hit(i, "fprime_of_a_hidden") and i < L - 1)
+        return fp(acts[i + 1]) if at_a else fp(zs[i])
 
     coef = {"no_average": 2.0, "double_average": 2.0 / m / m, "sign": -2.0 / m}.get(bug, 2.0 / m)
     dJ_da = coef * (acts[-1] - Y)
@@ -176,17 +187,21 @@ def diagnose_layers(names, got, want, batch_size: int | None = None, tol: float 
         return (f"Diagnosis: {listed(good)} right but {listed(bad)} wrong, so the gradient goes wrong on the way back, "
                 f"in the step from layer {top + 2} to layer {top + 1}"
                 + (", and the error grows towards the input" if grows else "")
-                + ". Check that step of the recursion delta^m = f'(z^m) * (W^{m+1})^T delta^{m+1}: "
-                  "a missing f'(z^m), or a missing transpose.")
+                + ". Check that step of the recursion delta^m = f'(z^m) * (W^{m+1})^T delta^{m+1}: the f'(z^m) "
+                  "factor (there, and taken at z^m) and the transpose.")
     if len(bad) == 1 and bad[0] != 0:
         i = bad[0]
         return (f"Diagnosis: only {names[i]} is wrong; the layers below it are right, so delta^{i + 1} itself is fine. "
                 f"Check the line that turns delta^{i + 1} into this gradient.")
     if L - 1 in bad and len(bad) == L:
-        last = diagnose(np.asarray(got[-1])[~np.isnan(want[-1])], np.asarray(want[-1])[~np.isnan(want[-1])],
-                        batch_size=batch_size) if np.isfinite(errs[-1]) else ""
+        last = ""
+        if np.isfinite(errs[-1]):
+            mask = ~np.isnan(np.asarray(want[-1], dtype=np.float64))
+            last = diagnose(np.asarray(got[-1], dtype=np.float64)[mask], np.asarray(want[-1], dtype=np.float64)[mask],
+                            batch_size=batch_size)
+            last = "" if "no simple pattern" in last else f" In {names[-1]}: " + last[len("Diagnosis: "):]
         return ("Diagnosis: every layer is wrong, the output layer included, so the mistake is already in "
-                "delta^L = f'(z^L) * dJ/da^L (or in a step every layer shares). " + last).strip()
+                "delta^L = f'(z^L) * dJ/da^L, or in a step every layer shares." + last)
     return f"Diagnosis: {listed(bad)} wrong, {listed(good) or 'no layer'} right. Check those layers one at a time."
 
 

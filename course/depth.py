@@ -197,7 +197,7 @@ def plot_eps_sweep(epsilons, errors, chosen=None):
     ax.invert_xaxis()
     ax.set_xlabel(r"step $\varepsilon$ (smaller to the right)")
     ax.set_ylabel("relative error")
-    ax.set_title("Central differences: too big a step and too small a step both hurt")
+    ax.set_title("Central differences: both too big and too small a step hurt", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

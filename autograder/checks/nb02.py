@@ -13,7 +13,7 @@ import numpy as np
 from .. import mlp
 from ..diagnose import diagnose_backprop, diagnose_layers, layer_errors
 from ..numgrad import elementwise_derivative, numerical_gradient
-from ._core import TOLERANCE, Case, as_float_array, call, check_scalar, compare, mapping, repeat
+from ._core import TOLERANCE, Case, as_float_array, call, check_scalar, compare, mapping, remote_checks, repeat
 
 ACTS = ("sigmoid", "tanh", "relu")
 #: At most this many entries of each weight matrix are differentiated numerically (the rest are left out).
@@ -62,7 +62,7 @@ def _plans(case: Case):
     for act in ACTS:
         plans.append(("nonsquare", 1, act))
         plans.append(("nonsquare", case.integer(2, 7), act))
-    acts = list(case.rng.permutation(ACTS))
+    acts = [str(a) for a in case.rng.permutation(ACTS)]
     plans.append(("4532", case.integer(2, 7), acts[0]))
     plans.append(("square", 1, acts[1]))
     plans.append(("square", case.integer(2, 7), acts[2]))
@@ -80,7 +80,7 @@ def _describe(case, sizes, m, act):
 _SHAPE_WORDS = ("matmul", "shapes", "not aligned", "broadcast", "mismatch", "dimension")
 
 
-def _call_net(name, fn, *args):
+def _call_net(name, fn, *args, where: str = ""):
     """call() plus a hint when the student's code fails on a shape: with layers of different sizes that is most often
     a missing transpose."""
     try:
@@ -88,13 +88,16 @@ def _call_net(name, fn, *args):
     except AssertionError as e:
         msg = str(e)
         if "raised ValueError" in msg and any(w in msg for w in _SHAPE_WORDS):
-            msg += (" This is a shape error inside your function. With layers of different sizes it usually means a "
-                    "missing transpose: the error goes back through (W^{m+1})^T delta^{m+1}, and "
-                    "dJ/dW^m = delta^m (a^{m-1})^T.")
+            numpy_says = msg.split("raised ValueError:", 1)[1].strip()
+            msg = (f"`{name}` stopped with a shape error. With layers of different sizes this usually means a missing "
+                   "transpose: the error goes back through (W^{m+1})^T delta^{m+1}, and dJ/dW^m = delta^m (a^{m-1})^T. "
+                   f"(numpy said: {numpy_says})" + (f" ({where})" if where else ""))
         raise AssertionError(msg) from None
 
 
 def _layer_list(name: str, value, L: int, what: str) -> list[np.ndarray]:
+    if isinstance(value, np.ndarray) and value.ndim >= 1:
+        value = list(value)
     if not isinstance(value, (list, tuple)):
         raise AssertionError(f"{name} should be a list of {L} arrays, one per layer ({what}), but is "
                              f"{type(value).__name__}.")
@@ -160,6 +163,11 @@ def _judge(label: str, got: list, want: list, diagnosis_of, m: int, where: str) 
                 hint = " Keep it a column like b: np.sum(..., axis=1, keepdims=True)."
         elif g.ndim == 2 and g.shape == w.shape[::-1]:
             hint = " It is the transpose of the right shape: check the order of the factors, or a missing .T."
+        elif label.startswith("dJ/dW") and g.ndim == 2 and g.shape == (w.shape[0], w.shape[0]):
+            hint = (" It pairs delta^m with a^m, the output of layer m. The weight multiplies the activation coming "
+                    "INTO its layer: dJ/dW^m = delta^m (a^{m-1})^T (the slip in notes 002).")
+        elif label.startswith("dJ/dW"):
+            hint = (" dJ/dW^m = delta^m (a^{m-1})^T: (n_m, m) times (m, n_{m-1}) gives the shape of W^m.")
         if not hint:
             hint = " " + (diagnosis_of() or "")
         raise AssertionError(f"{names[i]} has shape {g.shape}, expected {w.shape}.{hint} ({where})")
@@ -255,8 +263,18 @@ def check_chain_backprop(chain_backprop) -> None:
         want_w = numerical_gradient(lambda ww: _chain_cost(ww, b, a0, y), np.array(w))
         want_b = numerical_gradient(lambda bb: _chain_cost(w, bb, a0, y), np.array(b))
         where = f"chain of {L} weights; {case}"
+        acts = [a0]
+        for wi, bi in zip(w, b):
+            acts.append(float(mlp.sigmoid(np.float64(wi * acts[-1] + bi))))
+
+        def chain_diagnosis():
+            own = [want_b[l] * acts[l + 1] for l in range(L)]  # delta^(l) a^(l): the slip in notes 002
+            if max(layer_errors([np.array(v) for v in dw], [np.array(v) for v in own])) <= TOLERANCE:
+                return ("Diagnosis: dC/dw^(l) uses a^(l), the neuron's own output. The weight multiplies the "
+                        "activation coming into its layer, so dz^(l)/dw^(l) = a^(l-1) (the slip in notes 002).")
+            return None
         for label, got, want in (("dC/dw^({l})", dw, want_w), ("dC/db^({l})", db, want_b)):
-            _judge(label, [np.array(g) for g in got], [np.array(v) for v in want], lambda: None, 1, where)
+            _judge(label, [np.array(g) for g in got], [np.array(v) for v in want], chain_diagnosis, 1, where)
     repeat(one)
 
 
@@ -287,7 +305,7 @@ def check_forward(forward) -> None:
         sizes = _sizes(case, kind)
         Ws, bs, X, Y = _network(case, sizes, m, act)
         where = _describe(case, sizes, m, act)
-        out = _call_net("forward", forward, *_copies(Ws, bs, X, Y)[:3], act)
+        out = _call_net("forward", forward, *_copies(Ws, bs, X, Y)[:3], act, where=where)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise AssertionError("forward should return a tuple (zs, acts).")
         L = len(Ws)
@@ -311,7 +329,8 @@ def check_cost(cost) -> None:
     for kind, m, act in _plans(case):
         sizes = _sizes(case, kind)
         Ws, bs, X, Y = _network(case, sizes, m, act)
-        got = check_scalar("cost(...)", _call_net("cost", cost, *_copies(Ws, bs, X, Y), act))
+        got = check_scalar("cost(...)", _call_net("cost", cost, *_copies(Ws, bs, X, Y), act,
+                                                      where=_describe(case, sizes, m, act)))
         want = mlp.cost(Ws, bs, X, Y, act)
         if abs(got - want) > 1e-10 * max(1.0, abs(want)):
             hint = ""
@@ -331,7 +350,8 @@ def check_deltas(deltas) -> None:
         sizes = _sizes(case, kind)
         Ws, bs, X, Y = _network(case, sizes, m, act)
         L = len(Ws)
-        got = _layer_list("deltas(...)", _call_net("deltas", deltas, *_copies(Ws, bs, X, Y), act), L,
+        got = _layer_list("deltas(...)", _call_net("deltas", deltas, *_copies(Ws, bs, X, Y), act,
+                                    where=_describe(case, sizes, m, act)), L,
                           "delta^1 .. delta^L")
         want = [_num_delta(Ws, bs, X, Y, act, l) for l in range(L)]
         _judge("delta^{l}", got, want,
@@ -347,10 +367,10 @@ def _check_backprop(backprop, which: str) -> None:
         sizes = _sizes(case, kind)
         Ws, bs, X, Y = _network(case, sizes, m, act)
         L = len(Ws)
-        out = _call_net("backprop", backprop, *_copies(Ws, bs, X, Y), act)
+        where = _describe(case, sizes, m, act)
+        out = _call_net("backprop", backprop, *_copies(Ws, bs, X, Y), act, where=where)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise AssertionError("backprop should return a tuple (dWs, dbs).")
-        where = _describe(case, sizes, m, act)
         if which == "W":
             got = _layer_list("dWs", out[0], L, "dJ/dW^1 .. dJ/dW^L")
             want = [_num_dW(Ws, bs, X, Y, act, l, case.rng) for l in range(L)]
@@ -361,8 +381,37 @@ def _check_backprop(backprop, which: str) -> None:
             _judge("dJ/db^{l}", got, want, lambda: diagnose_backprop(Ws, bs, X, Y, act, got_dbs=got), m, where)
 
 
+#: A network big enough that a gradient taken by central differences (2P forward passes) cannot hide: about 31,000
+#: parameters. A real backprop on it costs one forward and one backward pass, a few milliseconds with the transfer.
+BIG_SIZES = [200, 100, 100, 10]
+#: Seconds a backprop on BIG_SIZES may take. Measured here: ~1 ms for the reference; ~1.5 s for 2P forward passes.
+BIG_BUDGET = 0.5
+
+
+def _check_not_numerical(backprop) -> None:
+    """Reject a "backprop" that differentiates numerically: time it on a large network, on the judge's clock."""
+    import time
+    case = Case()
+    Ws, bs, X, Y = _network(case, BIG_SIZES, 4, "sigmoid")
+    P = sum(W.size + b.size for W, b in zip(Ws, bs))
+    t0 = time.perf_counter()
+    mlp.backprop(Ws, bs, X, Y, "sigmoid")
+    t_ref = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = _call_net("backprop", backprop, *_copies(Ws, bs, X, Y), "sigmoid", where=f"{BIG_SIZES}, m = 4")
+    t_student = time.perf_counter() - t0
+    if t_student > max(BIG_BUDGET, 200 * t_ref):
+        raise AssertionError(
+            f"backprop took {t_student:.2f} s on a {'-'.join(map(str, BIG_SIZES))} network ({P:,} parameters), "
+            f"{t_student / max(t_ref, 1e-9):,.0f} times one backward pass. That is the cost of a numerical gradient "
+            f"(2P = {2 * P:,} forward passes): this part asks for the delta recursion, one forward and one backward pass.")
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise AssertionError("backprop should return a tuple (dWs, dbs).")
+
+
 def check_backprop_weights(backprop) -> None:
     _check_backprop(backprop, "W")
+    _check_not_numerical(backprop)
 
 
 def check_backprop_biases(backprop) -> None:
@@ -385,3 +434,6 @@ BROKEN_PART = {
     "cells": ["chain"],
     "loses": ["test_chain_forward", "test_chain_backprop"],
 }
+
+
+remote_checks(globals())
