@@ -1,14 +1,14 @@
 """Fixtures for the browser tests: one JupyterLab server on a temp copy of the course, one headless Debian chromium.
 
-* ``course``  - a temp course directory: nbgrader_config.py, source/, release/, and the demo submissions of ada (correct)
-  and ben (a sign bug in backprop) under students/. ``nbgrader generate_assignment 01_chain_rule`` runs in the
+* ``course``  - a temp course directory: nbgrader_config.py, source/, release/, and the demo submissions of ada
+  (correct) and ben (a sign bug in backprop) under students/. ``nbgrader generate_assignment 01_chain_rule`` runs in the
   background (into a scratch release dir, so the repo's release/ is what students open) to make the gradebook the
   formgrader reads; the ``gradebook`` fixture waits for it.
 * ``lab``     - JupyterLab on 127.0.0.1, a random free port, a token, temp config/runtime/settings/workspace dirs, the
   news popup off, the venv's bin first on PATH. Stopped with POST /api/shutdown (killed only as a fallback).
 * ``browser_context`` - Debian's chromium (``executable_path``, no Playwright download) with a fresh user-data-dir.
-* ``page``    - a new tab per test. When a test fails, a screenshot goes to browser-screenshots/ at the repo root and the
-  failure report names it (and the tail of the server log).
+* ``page``    - a new tab per test. When a test fails, a screenshot goes to browser-screenshots/ at the repo root and
+  the failure report names it (and the tail of the server log).
 """
 from __future__ import annotations
 
@@ -35,10 +35,11 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-sync"]
 DEMO_STUDENTS = ("ada", "ben")
 
+
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        if here in Path(item.path).parents:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
 
@@ -160,35 +161,45 @@ def lab(course):
         "JUPYTER_DATA_DIR": str(dirs["jupyter_data"]),  # sys.prefix/share/jupyter still holds the extensions
         "IPYTHONDIR": str(dirs["ipython"]),
     })
-    port, token = _free_port(), secrets.token_hex(16)
+    token = secrets.token_hex(16)
+    for attempt in range(3):  # port_retries=0 makes a port clash fail loudly; then take another free port
+        server = _start_lab(root, env, token, _free_port(), base / f"jupyterlab-{attempt}.log")
+        if server is not None:
+            break
+    else:
+        pytest.fail("JupyterLab could not get a free port in 3 attempts")
+    yield server
+    _stop(server)
+
+
+def _start_lab(root: Path, env: dict, token: str, port: int, log_path: Path, timeout: float = 90.0) -> Lab | None:
+    """Start JupyterLab and wait until its API answers; None when the port was taken meanwhile."""
     cmd = [str(VENV_BIN / "jupyter"), "lab", "--no-browser",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    log_path = base / "jupyterlab.log"
-    log = open(log_path, "w")
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log_path, "w") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     server = Lab(f"http://127.0.0.1:{port}", token, root, log_path, proc)
     t0 = time.monotonic()
     while True:
         if proc.poll() is not None:
-            log.close()
+            if "already in use" in server.log_tail(200):
+                return None
             pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{server.log_tail()}")
         try:
             server.api("/api/status", timeout=2)
             break
         except (urllib.error.URLError, ConnectionError, OSError):
-            if time.monotonic() - t0 > 60:
+            if time.monotonic() - t0 > timeout:
                 _stop(server)
-                log.close()
-                pytest.fail(f"JupyterLab did not answer within 60 s:\n{server.log_tail()}")
+                pytest.fail(f"JupyterLab did not answer within {timeout:.0f} s:\n{server.log_tail()}")
             time.sleep(0.2)
     print(f"\n[browser] JupyterLab ready in {time.monotonic() - t0:.1f} s at {server.url} (root {root})")
-    yield server
-    _stop(server)
-    log.close()
+    return server
 
 
 def _stop(server: Lab) -> None:
@@ -215,7 +226,7 @@ def browser_context(chromium, tmp_path_factory):
         context = pw.chromium.launch_persistent_context(
             str(profile), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
             viewport={"width": 1400, "height": 1000}, env=_env())
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(60_000)  # generous: the machine may be busy
         yield context
         context.close()
 
@@ -227,6 +238,12 @@ def page(browser_context, lab, request):
     pg.on("pageerror", lambda exc: pg.console_errors.append(str(exc)))
     yield pg
     pg.close()
+    # Each test opened its own notebook: stop its kernel now rather than keep it idling until the server stops.
+    try:
+        for session in lab.api("/api/sessions"):
+            lab.api(f"/api/sessions/{session['id']}", method="DELETE")
+    except Exception:  # noqa: BLE001 - clean-up only; the server's shutdown stops what is left
+        pass
 
 
 # ---------------------------------------------------------------------------------------------- failure screenshots

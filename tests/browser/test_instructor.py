@@ -1,4 +1,4 @@
-"""An instructor in JupyterLab: opens nbgrader's formgrader from the Nbgrader menu and finds the course's assignments."""
+"""An instructor in JupyterLab: opens nbgrader's formgrader from the Nbgrader menu and finds the assignments."""
 from __future__ import annotations
 
 import uuid
@@ -24,7 +24,7 @@ def test_formgrader_lists_the_assignments(page, lab, course, gradebook):
     frame = page.frame_locator("iframe[src$='/formgrader']")
     frame.get_by_role("link", name="Manage Assignments").first.wait_for()
     names = frame.locator("#main-table td.name a")
-    names.first.wait_for(timeout=30_000)
+    names.first.wait_for()
     listed = sorted(n.strip() for n in names.all_text_contents())
     print(f"\n[browser] formgrader lists: {listed}")
     missing = sorted(set(wanted) - set(listed))
