@@ -7,7 +7,8 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 # Playwright must use Debian's chromium; it cannot download a browser here.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test test-fast build lab grade chromium clean
+.PHONY: demo test test-fast build lab grade chromium clean report \
+        exchange-demo exchange-release exchange-collect exchange-autograde exchange-feedback exchange-release-feedback
 
 ## make demo: regenerate release/ and solutions/, autograde the demo class, print the grades
 demo: $(STAMP)
@@ -28,6 +29,22 @@ build: $(STAMP)
 ## make grade SUBMITTED=path/to/submitted: autograde a class
 grade: $(STAMP)
 	$(PY) -m autograder grade --submitted $(SUBMITTED)
+
+## The nbgrader exchange (docs/exchange.md): make exchange-release A=01_chain_rule, then collect, autograde,
+## feedback, release-feedback. The exchange is $$BACKPROP_EXCHANGE, or run/course/exchange/ by default.
+A ?=
+exchange-demo: $(STAMP)
+	$(PY) -m autograder.exchange demo 01_chain_rule
+exchange-release: $(STAMP)
+	$(PY) -m autograder.exchange release $(A)
+exchange-collect: $(STAMP)
+	$(PY) -m autograder.exchange collect $(A)
+exchange-autograde: $(STAMP)
+	$(PY) -m autograder.exchange autograde $(A)
+exchange-feedback: $(STAMP)
+	$(PY) -m autograder.exchange feedback $(A)
+exchange-release-feedback: $(STAMP)
+	$(PY) -m autograder.exchange release-feedback $(A)
 
 ## make lab: JupyterLab on the student notebooks
 lab: $(STAMP)

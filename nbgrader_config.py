@@ -34,3 +34,26 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [CleanFeedback, GetGrades, CSSHTMLHeaderPreprocessor]
+
+# ---- Exchange (issue 9): the round trip through nbgrader's exchange, as on a shared course server. -----------------
+# Instructor steps: `python -m autograder.exchange release|collect|autograde|feedback|release-feedback ASSIGNMENT`.
+# How to run the course on one shared machine or on JupyterHub: docs/exchange.md.
+import os as _os  # noqa: E402
+
+from autograder.exchange import LatePenalty  # noqa: E402
+
+# The exchange: $BACKPROP_EXCHANGE, or else exchange/ next to this file (the course run directory, run/course/, which
+# is git-ignored). A shared server sets BACKPROP_EXCHANGE (or edits this line), e.g. /srv/nbgrader/exchange.
+c.Exchange.root = _os.environ.get("BACKPROP_EXCHANGE",
+                                  _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "exchange"))
+# Students' copies go to ~/<course_id>/<assignment>/, so two courses with the same assignment names never collide.
+c.Exchange.path_includes_course = True
+c.Exchange.timezone = "UTC"
+
+# Due dates (UTC), one per assignment. `python -m autograder.exchange release` and `autograde` write them into the
+# gradebook; an assignment not listed has no due date. Example: {"01_chain_rule": "2027-02-01 23:59:00 UTC"}
+c.CourseSchedule.due_dates = {}
+
+# Late work loses 10 % of its score per started day (24 h) past the due date; 10 days or more late scores zero.
+c.AssignLatePenalties.plugin_class = LatePenalty
+c.LatePenalty.percent_per_day = 10.0

@@ -252,25 +252,16 @@ def collect(course: Path, outcome: Outcome, root: Path = nbg.ROOT) -> Outcome:
     return outcome
 
 
-def grade(course: Path, assignments: list[str], jobs: int | None = None, limits: Limits | None = None,
-          log=print, progress: bool = True) -> list[Outcome]:
-    """Autograde every student in course/submitted for each assignment, then write feedback and grades.csv."""
+def autograde_many(course: Path, tasks: list[tuple[str, str]], jobs: int | None = None, limits: Limits | None = None,
+                   log=print, progress: bool = True) -> list[Outcome]:
+    """Autograde (assignment, student) pairs in parallel, each worker with its own sandbox user, and cap every score
+    by the judge's ledger. Shared by ``grade`` and the exchange round trip (autograder/exchange.py)."""
     jobs = jobs or os.cpu_count() or 1
     limits = limits or Limits()
     if limits.isolate is None:
         limits.isolate, why = sandbox.available()
         if not limits.isolate:
             log(f"warning: student kernels are NOT sandboxed ({why}); see docs/instructor.md")
-    db = db_path(course)
-    for a in assignments:
-        nbg.run(["generate_assignment", a, "--force"], cwd=course, db=db)
-    students = sorted(p.name for p in (course / "submitted").iterdir() if p.is_dir())
-    with Gradebook(f"sqlite:///{db}") as gb:
-        for s in students:
-            gb.update_or_create_student(s)
-    tasks = [(a, s) for a in assignments for s in students]
-    outcomes: list[Outcome] = []
-    t0 = time.perf_counter()
     workers: queue.Queue = queue.Queue()
     for i in range(jobs):
         workers.put(i)
@@ -282,6 +273,8 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
         finally:
             workers.put(w)
 
+    outcomes: list[Outcome] = []
+    t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(task, a, s) for a, s in tasks]
         for i, fut in enumerate(as_completed(futures), 1):
@@ -290,7 +283,21 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
                 _progress(i, len(tasks), time.perf_counter() - t0)
     if progress:
         sys.stderr.write("\n")
-    outcomes = [collect(course, o) for o in outcomes]
+    return [collect(course, o) for o in outcomes]
+
+
+def grade(course: Path, assignments: list[str], jobs: int | None = None, limits: Limits | None = None,
+          log=print, progress: bool = True) -> list[Outcome]:
+    """Autograde every student in course/submitted for each assignment, then write feedback and grades.csv."""
+    db = db_path(course)
+    for a in assignments:
+        nbg.run(["generate_assignment", a, "--force"], cwd=course, db=db)
+    students = sorted(p.name for p in (course / "submitted").iterdir() if p.is_dir())
+    with Gradebook(f"sqlite:///{db}") as gb:
+        for s in students:
+            gb.update_or_create_student(s)
+    tasks = [(a, s) for a in assignments for s in students]
+    outcomes = autograde_many(course, tasks, jobs, limits, log, progress)
     for a in assignments:
         res = nbg.run(["generate_feedback", a, "--force"], cwd=course, db=db, check=False)
         if res.returncode != 0:
