@@ -24,8 +24,7 @@ def sigmoid(z):
     z = np.asarray(z)
     if z.dtype.kind != "f":
         z = z.astype(np.float64)
-    e = np.empty_like(z)
-    np.abs(z, out=e)
+    e = np.asarray(np.abs(z))  # a new array (np.asarray only turns a 0-d result back into an array)
     np.negative(e, out=e)
     np.exp(e, out=e)
     d = np.add(e, 1.0)

@@ -9,6 +9,8 @@ remainder (8 examples for batches of 32 and 128). Sigmoid everywhere, squared-er
   (784, m) matrix without a copy.
 * torch: the idiomatic loop: ``nn.Sequential(Linear, Sigmoid, ...)``, ``torch.randperm`` + ``index_select`` each
   epoch, ``loss.backward()``, ``optim.SGD.step()``; the same initial weights and the same cost.
+* plain loop (for information, no target): the same backprop in the loop a notebook would first write: X kept
+  (784, M), batches ``X[:, idx]`` (scattered columns), ``Ws = [W - lr * dW ...]``.
 * floor: only the matrix products of the numpy epoch, with the same shapes, operand layouts and number of calls
   (per batch: L products forward, L for dJ/dW, L-1 for the deltas), into preallocated outputs. It is what the
   epoch would cost if everything else (activations, cost, shuffling, copies, the update) were free.
@@ -17,8 +19,9 @@ Each figure is the minimum over ``--runs`` epochs (5), the three contenders taki
 threadpoolctl and torch.set_num_threads: 1 thread, then 2. When OPENBLAS_CORETYPE is set, the script runs again in
 a child process with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed (for that one command) and reports both.
 
-    .venv/bin/python benchmarks/trainer.py            # the full run (about a minute on 2 cores)
+    .venv/bin/python benchmarks/trainer.py            # the full run (1 min on a quiet 2-core machine, ~3 busy)
     .venv/bin/python benchmarks/trainer.py --quick    # a smoke run of a few seconds
+    .venv/bin/python benchmarks/trainer.py --clock cpu --threads 1   # CPU time: steadier on a busy machine
 
 Lines starting with RATIO are the targets of issue 8:
 numpy <= 0.5 x torch on 784-16-16-10, batch 32, float64; numpy <= 1.5 x the GEMM floor on 784-128-64-10, batch 128.
@@ -28,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -41,6 +45,8 @@ NETS = {"784-16-16-10": [784, 16, 16, 10], "784-128-64-10": [784, 128, 64, 10]}
 LR = 0.5
 TARGET_TORCH = ("784-16-16-10", 32, "float64", 0.5)
 TARGET_FLOOR = ("784-128-64-10", 128, "float64", 1.5)
+# wall: the issue's measure. cpu: CPU time of the process (all threads), for a busy machine (sensible with 1 thread).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def make_data(M: int, dtype, seed: int = 0):
@@ -77,6 +83,28 @@ def numpy_epoch(sizes, B, Xr, Yr, seed=1):
                 b -= db
 
     return epoch, (Ws, bs)
+
+
+def numpy_plain_epoch(sizes, B, Xr, Yr, seed=1):
+    """For information (no target): the loop as a notebook would first write it. X is stored (784, M) as the course
+    shows it, a batch is ``X[:, idx]`` (a gather of scattered columns) and the update builds new lists."""
+    M, dtype = Xr.shape[0], Xr.dtype
+    X, Y = np.ascontiguousarray(Xr.T), np.ascontiguousarray(Yr.T)
+    state = list(mlp.init_params(sizes, np.random.default_rng(seed), dtype=dtype))
+    rng = np.random.default_rng(seed + 1)
+    spans = batches(M, B)
+
+    def epoch():
+        Ws, bs = state
+        perm = rng.permutation(M)
+        for k0, k1 in spans:
+            idx = perm[k0:k1]
+            dWs, dbs = mlp.backprop(Ws, bs, X[:, idx], Y[:, idx], "sigmoid")
+            Ws = [W - LR * dW for W, dW in zip(Ws, dWs)]
+            bs = [b - LR * db for b, db in zip(bs, dbs)]
+        state[:] = [Ws, bs]
+
+    return epoch
 
 
 def floor_epoch(sizes, B, M, dtype, seed=3):
@@ -158,7 +186,8 @@ def check_same_gradient(torch, sizes, dtype) -> float:
     return float(np.linalg.norm(mine - theirs) / np.linalg.norm(theirs))
 
 
-def measure(threads_list, nets, batch_sizes, dtypes, M, runs, use_torch=True) -> dict:
+def measure(threads_list, nets, batch_sizes, dtypes, M, runs, use_torch=True, gradcheck=True,
+            clock="wall", plain=True) -> dict:
     torch, why = C.import_torch() if use_torch else (None, "torch disabled (--no-torch)")
     rows = []
     for n_threads in threads_list:
@@ -173,11 +202,13 @@ def measure(threads_list, nets, batch_sizes, dtypes, M, runs, use_torch=True) ->
                         if torch is not None:
                             ep_t, _ = torch_epoch(torch, NETS[net], B, Xr, Yr, [[p.copy() for p in ps] for ps in params])
                         ep_f = floor_epoch(NETS[net], B, M, dtype)
-                        t = C.interleaved_min({"numpy": ep_np, "torch": ep_t, "floor": ep_f}, runs)
+                        ep_p = numpy_plain_epoch(NETS[net], B, Xr, Yr) if plain else None
+                        t = C.interleaved_min({"numpy": ep_np, "torch": ep_t, "floor": ep_f, "plain": ep_p}, runs,
+                                              clock=CLOCKS[clock])
                         rows.append({"threads": n_threads, "net": net, "batch": B, "dtype": dtype.name, **t})
-    gradcheck = check_same_gradient(torch, NETS["784-16-16-10"], np.float64) if torch is not None else None
+    gradcheck = check_same_gradient(torch, NETS["784-16-16-10"], np.float64) if torch and gradcheck else None
     return {"env": C.openblas_env(), "blas": C.numpy_blas(), "torch": None if torch is None else torch.__version__,
-            "torch_missing": why, "rows": rows, "M": M, "runs": runs, "gradcheck": gradcheck}
+            "torch_missing": why, "rows": rows, "M": M, "runs": runs, "gradcheck": gradcheck, "clock": clock}
 
 
 def find(res, net, B, dtype, threads):
@@ -189,7 +220,10 @@ def find(res, net, B, dtype, threads):
 
 def report(res) -> None:
     print(f"\n## {res['env']}: numpy BLAS {res['blas']}")
-    print(f"M = {res['M']} examples per epoch, minimum of {res['runs']} epochs; times in ms per epoch")
+    print(f"M = {res['M']} examples per epoch, minimum of {res['runs']} epochs; times in ms per epoch "
+          f"({'wall time' if res['clock'] == 'wall' else 'CPU time of the process, all threads'})")
+    print("plain loop (for information, no target): the same mlp.backprop with X kept (784, M) and batches X[:, idx],"
+          "\nnew weight lists each step, as a first notebook version would do")
     if res["torch"] is None:
         print(f"torch: not measured: {res['torch_missing']}")
     elif res["gradcheck"] is not None:
@@ -201,12 +235,14 @@ def report(res) -> None:
         for r in res["rows"]:
             if r["threads"] != n_threads:
                 continue
-            tn, tt, tf = r["numpy"], r["torch"], r["floor"]
+            tn, tt, tf, tp = r["numpy"], r["torch"], r["floor"], r.get("plain")
             rows.append([r["net"], r["batch"], r["dtype"], f"{tn * 1e3:.1f}", "n/a" if tt is None else f"{tt * 1e3:.1f}",
                          f"{tf * 1e3:.1f}", f"{(tn - tf) * 1e3:.1f}", C.fmt_ratio(tn / tt if tt else None),
-                         C.fmt_ratio(tn / tf), C.fmt_ratio(tt / tf if tt else None)])
+                         C.fmt_ratio(tn / tf), C.fmt_ratio(tt / tf if tt else None),
+                         "-" if tp is None else f"{tp * 1e3:.1f}",
+                         "-" if tp is None or tt is None else C.fmt_ratio(tp / tt)])
         print(C.table(["net", "batch", "dtype", "numpy", "torch", "GEMM floor", "numpy - floor",
-                       "numpy/torch", "numpy/floor", "torch/floor"], rows))
+                       "numpy/torch", "numpy/floor", "torch/floor", "plain loop", "plain/torch"], rows))
     print()
     for n_threads in sorted({r["threads"] for r in res["rows"]}):
         where = f"{n_threads} thread{'s' if n_threads > 1 else ''}, {res['env']}"
@@ -235,6 +271,9 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", default=None, help="comma-separated thread counts (default 1,2; 1 with --quick)")
     ap.add_argument("--no-torch", action="store_true", help="do not import torch (as if it were not installed)")
     ap.add_argument("--no-env-compare", action="store_true", help="do not re-run with OPENBLAS_* unset")
+    ap.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                    help="wall time (default) or the process's CPU time (steadier on a busy machine, with 1 thread)")
+    ap.add_argument("--no-plain", action="store_true", help="skip the informational plain-loop column")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -250,7 +289,8 @@ def main(argv=None) -> int:
     def run_all():
         out = None
         for net, B, dt in cases:
-            res = measure(threads, [net], [B], [dt], M, runs, use_torch=not args.no_torch)
+            res = measure(threads, [net], [B], [dt], M, runs, use_torch=not args.no_torch, gradcheck=out is None,
+                          clock=args.clock, plain=not (args.no_plain or args.quick))
             if out is None:
                 out = res
             else:
@@ -263,12 +303,16 @@ def main(argv=None) -> int:
 
     print("# benchmarks/trainer.py: reference numpy MLP vs torch vs GEMM floor")
     print("\n".join(C.machine_lines()))
+    if args.quick:
+        print("--quick: 1,000 examples, the two target cases, 1 epoch each: a smoke run, not a measurement")
     res = run_all()
     report(res)
     if os.environ.get("OPENBLAS_CORETYPE") and not args.no_env_compare:
-        child_args = ["--child", "--threads", ",".join(map(str, threads)), "--runs", str(runs)]
+        child_args = ["--child", "--threads", ",".join(map(str, threads)), "--runs", str(runs), "--clock", args.clock]
         child_args += ["--quick"] if args.quick else []
-        child_args += ["--no-torch"] if args.no_torch else []
+        child_args += ["--no-plain"] if args.no_plain else []
+        # --quick: the child skips torch (importing it again costs seconds); the kernel comparison needs numpy only
+        child_args += ["--no-torch"] if args.no_torch or args.quick else []
         print(f"\n(re-running in a child process with {' and '.join(C.OPENBLAS_VARS)} removed from its environment)")
         other = C.rerun_without_openblas_env(os.path.abspath(__file__), child_args)
         if other is not None:
