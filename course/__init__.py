@@ -2,4 +2,4 @@
 
 This package never imports ``autograder`` (the instructor's grading code); tests/test_layout.py checks that.
 """
-__all__ = ["data", "plots"]
+__all__ = ["data", "depth", "digits", "explorer", "plots"]

@@ -13,11 +13,14 @@ autograder (the environment variable NBGRADER_EXECUTION is set) the explorers pr
 """
 from __future__ import annotations
 
+import base64
+import io
 import os
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 # ---------------------------------------------------------------- the 2-D bowl: pure functions
 
@@ -111,7 +114,8 @@ def detect_divergence(losses, factor: float = 10.0):
 
 # ---------------------------------------------------------------- plotting (shared by both explorers)
 
-_COLOURS = {"smooth": "C2", "oscillating": "C1", "borderline": "C1", "diverging": "C3", "unstable": "C3"}
+_COLOURS = {"smooth": "C2", "learning": "C2", "stalled": "C1", "oscillating": "C1", "borderline": "C1",
+            "diverging": "C3", "unstable": "C3"}
 
 
 def plot_descent(losses, path, contour, title="", status="", xlabel="step", view=None, steps_per_point=1):
@@ -128,12 +132,16 @@ def plot_descent(losses, path, contour, title="", status="", xlabel="step", view
     finite = np.isfinite(losses) & (losses > 0)
     left.plot(steps[finite], losses[finite], "o-", ms=3, color=colour)
     left.set_yscale("log")
+    # plain tick labels (no mathtext, no minor labels): the slider redraws this figure, and text layout is the slow part
+    left.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    left.yaxis.set_minor_formatter(NullFormatter())
     left.set_xlabel(xlabel)
     left.set_ylabel("loss")
     left.set_title("loss against " + xlabel)
-    if status:
-        left.text(0.97, 0.95, status, transform=left.transAxes, ha="right", va="top", fontsize=10,
-                  color=colour, fontweight="bold", bbox=dict(facecolor="white", edgecolor=colour, alpha=0.9))
+    if status:  # the verdict, coloured, where no curve can hide it
+        left.set_title(status, loc="right", color=colour, fontweight="bold", fontsize=10)
+        left.set_title("loss against " + xlabel, loc="left", fontsize=10)
+        left.set_title("")
     xs, ys, zs = contour
     positive = zs[zs > 0]
     if positive.size and positive.max() / max(positive.min(), 1e-300) > 50:
@@ -159,7 +167,8 @@ def plot_descent(losses, path, contour, title="", status="", xlabel="step", view
     right.set_title("descent path on the loss contours")
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    # fixed margins instead of tight_layout: the slider redraws this figure, and layout is the slow part
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84 if title else 0.9, wspace=0.22)
     return fig
 
 
@@ -180,7 +189,7 @@ def plot_bowl(eta: float, A=None, w0=None, steps: int = 30):
     path = bowl_path(A, w0, eta, steps)
     losses = bowl_loss(A, path)
     r = max(2.0, 1.25 * float(np.max(np.abs(w0))))
-    xs = ys = np.linspace(-r, r, 121)
+    xs = ys = np.linspace(-r, r, 81)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)
     zs = bowl_loss(A, grid)
     thr = stable_threshold(A)
@@ -211,10 +220,33 @@ def _preset_box(presets: dict, slider):
     return box
 
 
-def _show(fig) -> None:
-    from IPython.display import display
-    display(fig)
+def _png_output(fig) -> dict:
+    """The figure as a display_data output (a PNG, as the inline backend would make it), and the figure closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=plt.rcParams["figure.dpi"], bbox_inches="tight")
     plt.close(fig)
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"), "text/plain": "<explorer figure>"}}
+
+
+def _interactive(draw, **controls):
+    """``ipywidgets.interactive`` whose ``draw(**values)`` returns a figure, shown by setting the Output widget's
+    outputs directly instead of printing into it.
+
+    Printing into an Output widget while a cell runs makes headless runners (nbclient, which nbgrader and the course's
+    tests use) answer on the kernel's shell channel from inside their output loop, and that can leave the cell waiting
+    until its timeout (jupyter/nbclient#312). Setting ``outputs`` sends plain widget state, which they only record.
+    """
+    import ipywidgets as widgets
+
+    built = {}
+
+    def update(**values):
+        if "w" in built:  # interactive calls this once while it is being built: draw after that, below
+            built["w"].out.outputs = (_png_output(draw(**values)),)
+    w = built["w"] = widgets.interactive(update, {"clear_output": False}, **controls)
+    w.update()
+    return w
 
 
 def bowl_presets(A=None) -> dict:
@@ -227,14 +259,13 @@ def bowl_presets(A=None) -> dict:
 
 def make_bowl_widget(A=None, w0=None, steps: int = 30, eta: float | None = None, presets=None):
     """Build (do not display) the bowl explorer: an ``ipywidgets.interactive`` with an eta slider and presets."""
-    import ipywidgets as widgets
     presets = bowl_presets(A) if presets is None else dict(presets)
     slider = _slider(presets.get("smooth", 0.05) if eta is None else eta)
     preset = _preset_box(presets, slider)
 
     def draw(eta, preset):  # preset only moves the slider
-        _show(plot_bowl(eta, A, w0, steps))
-    return widgets.interactive(draw, eta=slider, preset=preset)
+        return plot_bowl(eta, A, w0, steps)
+    return _interactive(draw, eta=slider, preset=preset)
 
 
 def bowl_explorer(A=None, w0=None, steps: int = 30):
@@ -365,8 +396,8 @@ def make_digits_widget(cache: RunCache, batch_sizes=(1, 10, 100), eta: float = 1
     box.observe(moved, names="value")
 
     def draw(eta, batch_size, preset):  # preset only moves the other two controls
-        _show(plot_digits_run(cache, eta, batch_size, xlabel=xlabel, steps_per_point=steps_per_point))
-    return widgets.interactive(draw, eta=slider, batch_size=size, preset=box)
+        return plot_digits_run(cache, eta, batch_size, xlabel=xlabel, steps_per_point=steps_per_point)
+    return _interactive(draw, eta=slider, batch_size=size, preset=box)
 
 
 def digits_explorer(run, loss_of, batch_sizes=(1, 10, 100), eta: float = 1.0, batch_size=10,

@@ -102,8 +102,8 @@ def test_plot_bowl_draws_two_panels():
     import matplotlib.pyplot as plt
     fig = ex.plot_bowl(0.21)
     assert len(fig.axes) == 2
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert any(t.startswith("diverging") for t in texts)
+    assert fig.axes[0].get_title(loc="right").startswith("diverging")
+    assert fig.axes[1].get_xlim() == (-2.0, 2.0)
     plt.close(fig)
 
 
@@ -159,3 +159,37 @@ def test_widgets_are_built_and_skipped_when_grading(monkeypatch, capsys):
     assert ex.digits_explorer(lambda e, b: None, lambda t: 0.0) is None
     out = capsys.readouterr()
     assert "skipped" in out.out and out.err == ""
+
+
+def test_digit_run_labels():
+    assert ex.digits_status([2.2, 0.9, 0.7, 0.5, 0.3]) == "learning"
+    assert ex.digits_status([2.2, 0.9, 0.9, 0.89, 0.88]).startswith("stalled")
+    assert ex.digits_status([2.2, 0.9, 0.6, 1.0, 0.8]).startswith("unstable")
+
+
+def test_digits_widget_presets_move_both_controls():
+    A = np.diag([1.0, 2.0])
+
+    def run(eta, batch_size):
+        path = ex.bowl_path(A, [1.0, 1.0], eta, 5)
+        return path, ex.bowl_loss(A, path)
+
+    cache = ex.RunCache(run, lambda th: ex.bowl_loss(A, th), grid=5)
+    w = ex.make_digits_widget(cache, batch_sizes=(1, 10, 100))
+    slider, size, preset = w.children[:3]
+    preset.value = "too large"
+    assert size.value == ex.DIGITS_PRESETS["too large"][1]
+    assert slider.value == pytest.approx(ex.DIGITS_PRESETS["too large"][0], rel=0.03)
+    assert len(cache.store) >= 1
+
+
+def test_widget_output_is_a_png_set_as_state():
+    """The figure goes into the Output widget's outputs (plain widget state), not printed into it (nbclient#312)."""
+    w = ex.make_bowl_widget()
+    outs = w.out.outputs
+    assert len(outs) == 1 and outs[0]["output_type"] == "display_data"
+    import base64
+    assert base64.b64decode(outs[0]["data"]["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    before = outs[0]["data"]["image/png"]
+    w.children[0].value = 0.21
+    assert len(w.out.outputs) == 1 and w.out.outputs[0]["data"]["image/png"] != before
