@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     limits = grade.Limits(notebook_timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory_mb)
     outcomes = grade.grade(course, args.assignments or nbg.assignments(), jobs=args.jobs, limits=limits)
     print(grade.table(outcomes))
-    print(f"\nFeedback: {course}/feedback/   Grades: {course}/grades.csv")
+    print(f"\nFeedback: {course}/feedback/   Grades: {course}/grades.csv   Report: {course}/report.html")
     return 0
 
 

@@ -26,6 +26,7 @@ def main(root: Path = nbg.ROOT, jobs: int | None = None, rebuild: bool = True) -
     print(grade.table(outcomes))
     print(f"\nFeedback (HTML, one per student and assignment): {course.relative_to(root)}/feedback/<student>/<assignment>/")
     print(f"Grades CSV (nbgrader export):                    {course.relative_to(root)}/grades.csv")
+    print(f"Class report (HTML + PNG figures):               {course.relative_to(root)}/report.html")
     print(f"Done in {time.perf_counter() - t0:.0f} s.")
     problems = [o for o in outcomes if o.status != "graded"]
     if problems:

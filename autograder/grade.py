@@ -304,6 +304,11 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
             log(f"warning: generate_feedback {a} reported a problem:\n{res.output[-1000:]}")
     nbg.run(["export", f"--to={course / 'grades.csv'}"], cwd=course, db=db)
     (course / "outcomes.json").write_text(json.dumps([o.__dict__ for o in outcomes], indent=1, default=list))
+    try:
+        from .report import write_report  # imported here: report imports Outcome from this module
+        write_report(course, outcomes)
+    except Exception as e:  # a figure must never cost the grades
+        log(f"warning: the class report could not be written: {type(e).__name__}: {e}")
     return sorted(outcomes, key=lambda o: (o.assignment, o.student))
 
 

@@ -1,0 +1,440 @@
+"""Grading throughput: the course's CLI (one nbgrader process per submission, in parallel) against plain sequential
+``nbgrader autograde`` (one process for the whole class), on the same generated class, in the same run.
+
+1. A class of N submissions (default 40) is generated from the demo class (autograder/demo_class/): student ids
+   s000, s001, ... take turns being ada (perfect), ben (the assignment's typical bug, DEMO_BUG), cy (blank: the
+   release unchanged) and dee (one part left blank, BROKEN_PART). Every assignment that has a release/ and a demo
+   class is used (01_chain_rule at least).
+2. CLI: ``autograder.grade.grade(course, assignments, jobs=os.cpu_count())`` in a fresh course copy
+   (``grade.prepare``): generate_assignment, autograde in parallel (each submission with its own nbgrader process,
+   its own judge process and, where the machine allows, a sandboxed kernel; ``--no-sandbox`` turns the sandbox off),
+   per-cell results capped by the judge, generate_feedback, grades.csv.
+3. Sequential: in a second fresh course copy, ``nbgrader generate_assignment A`` then ``nbgrader autograde A --force``
+   over all students in one process; then (timed apart, for the like-for-like ratio) generate_feedback and export.
+   Headline ratio: sequential (generate_assignment + autograde) time / CLI time. The CLI also writes feedback and the
+   CSV in its time, so the headline is conservative; the like-for-like ratio adds those steps to the sequential side.
+   Plain nbgrader runs the hidden checks inside the kernel (no judge, no sandbox): it does less per submission.
+   A third ratio estimates the idle-machine figure from CPU time (user + system of all child processes, which a busy
+   machine disturbs much less than wall time): min(jobs, CPUs) x sequential CPU / CLI CPU.
+4. The per-notebook floor: a kernel start plus a trivial one-cell notebook (nbclient), and ``nbgrader autograde`` of
+   a trivial one-cell notebook for one student (what each CLI submission pays at least: nbgrader's start, its database
+   and a kernel), and the same trivial notebook for several students in one nbgrader process (the sequential floor).
+5. The hidden-test time per notebook: each assignment's source (solution) notebook executed with nbclient under
+   NBGRADER_EXECUTION=autograde with record_timing=True: the graded test cells' time (cell timestamps) and the
+   ``### BEGIN/END HIDDEN TESTS`` blocks' own time (timer lines added in memory, as benchmarks/notebooks.py does).
+
+Targets (issue 6): CLI throughput at least 1.8x sequential on 2 cores; hidden tests at most 1 s per notebook.
+The machine may be shared: the load average is printed before each phase, and figures are noisy.
+
+    .venv/bin/python benchmarks/grading.py                # 40 submissions
+    .venv/bin/python benchmarks/grading.py --quick        # 6 submissions, one floor repetition (smoke run)
+    .venv/bin/python benchmarks/grading.py -n 20 --jobs 2 --keep /tmp/gb   # keep the two course copies
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common as C  # noqa: E402  (also puts the repo on sys.path)
+
+TARGET_RATIO = 1.8
+HIDDEN_BUDGET_S = 1.0
+KINDS = [("ada", "perfect"), ("ben", "buggy (DEMO_BUG)"), ("cy", "blank"), ("dee", "one part blank (BROKEN_PART)")]
+
+
+def child_cpu() -> float:
+    """User + system CPU seconds of this process (the CLI's own collect and report work) and of every finished child
+    process (nbgrader, judges and, through them, the kernels they ran)."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
+
+
+def load() -> str:
+    try:
+        a, b, c = os.getloadavg()
+        return f"load average {a:.2f} {b:.2f} {c:.2f}"
+    except OSError:
+        return "load average unknown"
+
+
+def assignments_available(repo: Path) -> list[str]:
+    from autograder import build, nbg
+
+    out = []
+    for a in nbg.assignments(repo):
+        if (repo / "release" / a / f"{a}.ipynb").exists() and all(
+                (build.DEMO_DIR / s / a / f"{a}.ipynb").exists() for s, _ in KINDS):
+            out.append(a)
+    return out
+
+
+def make_class(dest: Path, n: int, assignments: list[str]) -> dict[str, str]:
+    """dest/<sNNN>/<assignment>/<assignment>.ipynb copied from the demo class; returns student -> demo student."""
+    from autograder import build
+
+    who = {}
+    for i in range(n):
+        student, demo = f"s{i:03d}", KINDS[i % len(KINDS)][0]
+        who[student] = demo
+        for a in assignments:
+            path = dest / student / a / f"{a}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(build.DEMO_DIR / demo / a / f"{a}.ipynb", path)
+    return who
+
+
+def run_cli(work: Path, submitted: Path, assignments: list[str], jobs: int, isolate: bool | None):
+    from autograder import grade
+
+    course = grade.prepare(work / "cli", submitted=submitted)
+    limits = grade.Limits(isolate=isolate) if "isolate" in grade.Limits.__dataclass_fields__ else grade.Limits()
+    t, c = time.perf_counter(), child_cpu()
+    outcomes = grade.grade(course, assignments, jobs=jobs, limits=limits, progress=False,
+                           log=lambda m: print(f"  (CLI) {m}", flush=True))
+    return time.perf_counter() - t, child_cpu() - c, course, outcomes
+
+
+def cli_extras(no_sandbox: bool) -> str:
+    """What the CLI does per submission beyond plain ``nbgrader autograde``, as far as this checkout has it."""
+    from autograder import grade
+
+    extras = ["precheck", "its own nbgrader process"]
+    if hasattr(grade, "Judge"):
+        extras.append("a judge process (hidden checks decided outside the kernel)")
+    if "isolate" in grade.Limits.__dataclass_fields__:
+        if no_sandbox:
+            extras.append("sandbox OFF (--no-sandbox)")
+        else:
+            from autograder import sandbox
+            ok, why = sandbox.available()
+            extras.append("a sandboxed kernel" if ok else f"no sandbox ({why})")
+    return "per submission: " + ", ".join(extras)
+
+
+def run_sequential(work: Path, submitted: Path, assignments: list[str], timeout: float):
+    """Plain nbgrader, one process per step, all students at once. Returns (times by step, CPU by step, course)."""
+    from autograder import grade, nbg
+
+    course = grade.prepare(work / "seq", submitted=submitted)
+    db = grade.db_path(course)
+    steps = ["generate_assignment", "autograde", "generate_feedback", "export"]
+    times, cpu = dict.fromkeys(steps, 0.0), dict.fromkeys(steps, 0.0)
+
+    def step(name, args, **kw):
+        t, c = time.perf_counter(), child_cpu()
+        nbg.run(args, cwd=course, db=db, **kw)
+        times[name] += time.perf_counter() - t
+        cpu[name] += child_cpu() - c
+
+    for a in assignments:
+        step("generate_assignment", ["generate_assignment", a, "--force"])
+        step("autograde", ["autograde", a, "--force"], timeout=timeout)
+    for a in assignments:
+        step("generate_feedback", ["generate_feedback", a, "--force"], check=False)
+    step("export", ["export", f"--to={course / 'grades.csv'}"])
+    return times, cpu, course
+
+
+def gradebook_scores(course: Path, assignments: list[str]) -> dict[tuple[str, str], float]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for a in assignments:
+            for s in gb.students:
+                try:
+                    out[(a, s.id)] = float(gb.find_submission(a, s.id).score)
+                except MissingEntry:
+                    pass
+    return out
+
+
+# ---------------------------------------------------------------- floors
+
+def trivial_nbclient(reps: int) -> float:
+    """Kernel start + one trivial cell + shutdown, with nbclient (min over reps)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    best = float("inf")
+    for _ in range(reps):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1 + 1")])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        t = time.perf_counter()
+        NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def trivial_nbgrader(work: Path, reps: int, students: int) -> tuple[float, float, float, float]:
+    """(min wall and CPU seconds of ``nbgrader autograde`` of a one-cell notebook for one student,
+        wall and CPU seconds per student when ``students`` such notebooks are autograded by one nbgrader process)."""
+    import nbformat
+
+    from autograder import nbauthor, nbg
+
+    course = work / "floor"
+    if course.exists():
+        shutil.rmtree(course)
+    course.mkdir(parents=True)
+    shutil.copy2(C.REPO / "nbgrader_config.py", course / "nbgrader_config.py")
+    nbauthor.notebook([nbauthor.tests("test_trivial", 1, "assert 1 + 1 == 2")],
+                      course / "source" / "floor" / "floor.ipynb")
+    db = course / "gradebook.db"
+    nbg.run(["generate_assignment", "floor", "--force"], cwd=course, db=db)
+    release = nbformat.read(course / "release" / "floor" / "floor.ipynb", as_version=4)
+    for i in range(students):
+        path = course / "submitted" / f"f{i:03d}" / "floor" / "floor.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(copy.deepcopy(release), path)
+    one, one_cpu = float("inf"), float("inf")
+    for _ in range(reps):
+        t, c = time.perf_counter(), child_cpu()
+        nbg.run(["autograde", "floor", "--student=f000", "--force"], cwd=course, db=db, timeout=120)
+        one, one_cpu = min(one, time.perf_counter() - t), min(one_cpu, child_cpu() - c)
+    t, c = time.perf_counter(), child_cpu()
+    nbg.run(["autograde", "floor", "--force"], cwd=course, db=db, timeout=600)
+    many, many_cpu = (time.perf_counter() - t) / students, (child_cpu() - c) / students
+    return one, one_cpu, many, many_cpu
+
+
+# ---------------------------------------------------------------- hidden tests
+
+HIDDEN_MARK = "@@GRADING-HIDDEN@@"
+_BEGIN = re.compile(r"^([ \t]*)### BEGIN HIDDEN TESTS[ \t]*$", re.M)
+_END = re.compile(r"^([ \t]*)### END HIDDEN TESTS[ \t]*$", re.M)
+
+
+def instrument(nb):
+    """A copy of ``nb`` whose hidden-test blocks record their wall and CPU (kernel process) seconds, and a last cell
+    that prints them after HIDDEN_MARK. The notebook file is never written."""
+    import nbformat
+
+    nb = copy.deepcopy(nb)
+    clock = "(__import__('time').perf_counter(), __import__('time').process_time())"
+    n = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "### BEGIN HIDDEN TESTS" not in cell.source:
+            continue
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell{n}")
+        n += 1
+        src = _BEGIN.sub(lambda m: f"{m.group(0)}\n{m.group(1)}__gb_t0 = {clock}", cell.source)
+        src = _END.sub(lambda m: (f"{m.group(1)}__gb_t1 = {clock}; __gb_hidden[{gid!r}] = "
+                                  f"(__gb_t1[0] - __gb_t0[0], __gb_t1[1] - __gb_t0[1])\n{m.group(0)}"), src)
+        cell.source = src
+    nb.cells.insert(0, nbformat.v4.new_code_cell("__gb_hidden = {}"))
+    nb.cells.append(nbformat.v4.new_code_cell(f"print({HIDDEN_MARK!r} + __import__('json').dumps(__gb_hidden))"))
+    return nb, n
+
+
+def cell_seconds(cell) -> float:
+    """A cell's own time from the timestamps nbclient records (record_timing=True)."""
+    ex = cell.get("metadata", {}).get("execution", {})
+    try:
+        t0 = datetime.fromisoformat(ex["iopub.execute_input"].replace("Z", "+00:00"))
+        t1 = datetime.fromisoformat(ex["shell.execute_reply"].replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return 0.0
+    return (t1 - t0).total_seconds()
+
+
+def hidden_times(assignment: str, timeout: int = 600) -> dict:
+    """Execute the source notebook under NBGRADER_EXECUTION=autograde; time the graded test cells and hidden blocks."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = C.REPO / "source" / assignment / f"{assignment}.ipynb"
+    nb, n_hidden = instrument(nbformat.read(path, as_version=4))
+    env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
+    env["NBGRADER_EXECUTION"] = "autograde"
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True, record_timing=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    t = time.perf_counter()
+    client.execute(env=env)
+    wall = time.perf_counter() - t
+    hidden, tests, errors, stderr = {}, {}, [], []
+    for i, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        gid = meta.get("grade_id", f"cell {i}")
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and HIDDEN_MARK in out.get("text", ""):
+                hidden = {k: tuple(v) for k, v in json.loads(out["text"].split(HIDDEN_MARK, 1)[1]).items()}
+            elif out.get("output_type") == "error":
+                errors.append(f"{gid}: {out.get('ename')}: {str(out.get('evalue'))[:200]}")
+            elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+                stderr.append(f"{gid}: {out.get('text', '')[:200].strip()}")
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            tests[gid] = cell_seconds(cell)
+    return {"wall": wall, "tests": tests, "hidden": hidden, "n_hidden": n_hidden, "errors": errors, "stderr": stderr}
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", "--submissions", type=int, default=None, help="class size (default 40; --quick: 6)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 6 submissions, one floor repetition")
+    ap.add_argument("--jobs", type=int, default=None, help="CLI parallel jobs (default: os.cpu_count())")
+    ap.add_argument("--assignments", nargs="*", default=None, help="default: every assignment with a release and a "
+                                                                   "demo class")
+    ap.add_argument("--timeout", type=float, default=1800, help="limit for the sequential autograde process, s")
+    ap.add_argument("--no-sandbox", action="store_true", help="CLI without sandboxed kernels (Limits(isolate=False));"
+                                                               " default: sandboxed whenever the machine allows")
+    ap.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it (default: a "
+                                                            "temporary directory, removed at the end)")
+    args = ap.parse_args(argv)
+    n = args.submissions or (6 if args.quick else 40)
+    jobs = args.jobs or os.cpu_count() or 1
+    reps = 1 if args.quick else 3
+
+    from autograder import report
+
+    print("# benchmarks/grading.py: class grading throughput, CLI (parallel) vs plain sequential nbgrader autograde")
+    print(f"machine: {C.cpu_model()}, {os.cpu_count()} logical CPUs; python {sys.version.split()[0]}")
+    print(f"{load()} at start (the machine may be shared with other jobs: every figure below is noisy)")
+    assignments = args.assignments or assignments_available(C.REPO)
+    if not assignments:
+        print("no assignment has both a release/ notebook and a demo class: run `python -m autograder build` first.")
+        print("RATIO throughput CLI/sequential [nothing to grade]: n/a")
+        return 1
+
+    work = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="grading-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        submitted = work / "submitted"
+        if submitted.exists():
+            shutil.rmtree(submitted)
+        who = make_class(submitted, n, assignments)
+        mix = ", ".join(f"{sum(1 for d in who.values() if d == s)} {what} ({s})" for s, what in KINDS)
+        print(f"class: {n} submissions x {len(assignments)} assignment(s) [{', '.join(assignments)}]: {mix}")
+        print(f"work directory: {work}{'' if args.keep else ' (removed at the end)'}\n")
+
+        print(f"[1/4] CLI: autograder.grade.grade(jobs={jobs}) ... ({load()})", flush=True)
+        print(f"      {cli_extras(args.no_sandbox)}", flush=True)
+        cli_s, cli_cpu, cli_course, outcomes = run_cli(work, submitted, assignments, jobs,
+                                                       False if args.no_sandbox else None)
+        print(f"      {cli_s:.1f} s (CPU {cli_cpu:.1f} s)", flush=True)
+        print(f"[2/4] sequential: nbgrader generate_assignment + autograde (one process, all students) ... ({load()})",
+              flush=True)
+        seq, seq_cpu, seq_course = run_sequential(work, submitted, assignments, args.timeout)
+        print("      " + ", ".join(f"{k} {v:.1f} s (CPU {seq_cpu[k]:.1f} s)" for k, v in seq.items()), flush=True)
+
+        print(f"[3/4] floors ({reps} repetition(s), min) ... ({load()})", flush=True)
+        floor_kernel = trivial_nbclient(reps)
+        floor_one, floor_one_cpu, floor_many, floor_many_cpu = trivial_nbgrader(work, reps,
+                                                                                 students=3 if args.quick else 6)
+        print(f"[4/4] hidden tests (source notebooks under NBGRADER_EXECUTION=autograde) ... ({load()})", flush=True)
+        hidden = {a: hidden_times(a) for a in assignments}
+        print(f"done ({load()})\n")
+
+        # Sanity: both ways give every submission the same score.
+        cli_scores = {(o.assignment, o.student): o.score for o in outcomes if o.status == "graded"}
+        seq_scores = gradebook_scores(seq_course, assignments)
+        not_graded = [o for o in outcomes if o.status != "graded"]
+        same = cli_scores == {k: v for k, v in seq_scores.items() if k in cli_scores} and len(seq_scores) == len(
+            cli_scores)
+        by_kind = {}
+        for o in outcomes:
+            by_kind.setdefault((o.assignment, who[o.student]), set()).add(o.score)
+        print("scores (CLI) by kind: " + "; ".join(f"{a} {d}: {sorted(v)}" for (a, d), v in sorted(by_kind.items())))
+        print(f"CLI graded {len(cli_scores)}/{len(outcomes)}"
+              + (f" (not graded: {', '.join(f'{o.student}: {o.reason}' for o in not_graded)})" if not_graded else "")
+              + f"; sequential recorded {len(seq_scores)}; same scores both ways: {'yes' if same else 'NO'}")
+        t = time.perf_counter()
+        html = report.write_report(cli_course, outcomes)
+        print(f"class report: {html} ({time.perf_counter() - t:.1f} s to draw)"
+              + ("" if args.keep else " (removed with the work directory)"))
+
+        subs = n * len(assignments)
+        seq_grade = seq["generate_assignment"] + seq["autograde"]
+        seq_all = sum(seq.values())
+        seq_grade_cpu = seq_cpu["generate_assignment"] + seq_cpu["autograde"]
+        seq_all_cpu = sum(seq_cpu.values())
+        print()
+        print(C.table(
+            ["way", "what the time covers", "wall", "per submission", "submissions/min", "CPU",
+             "CPU per submission"],
+            [[f"CLI, jobs={jobs}", "generate_assignment, parallel autograde, collect, feedback, CSV", f"{cli_s:.1f} s",
+              f"{cli_s / subs:.2f} s", f"{60 * subs / cli_s:.1f}", f"{cli_cpu:.1f} s", f"{cli_cpu / subs:.2f} s"],
+             ["nbgrader, sequential", "generate_assignment, autograde", f"{seq_grade:.1f} s",
+              f"{seq_grade / subs:.2f} s", f"{60 * subs / seq_grade:.1f}", f"{seq_grade_cpu:.1f} s",
+              f"{seq_grade_cpu / subs:.2f} s"],
+             ["nbgrader, sequential", "... + generate_feedback, export", f"{seq_all:.1f} s", f"{seq_all / subs:.2f} s",
+              f"{60 * subs / seq_all:.1f}", f"{seq_all_cpu:.1f} s", f"{seq_all_cpu / subs:.2f} s"]]))
+        print("(CPU: user + system seconds of this process and of the nbgrader processes, judges and kernels it "
+              "started; it depends much less on the machine's load than wall time does)")
+        print()
+        print(C.table(
+            ["floor (per notebook)", "wall", "CPU"],
+            [["kernel start + trivial one-cell notebook (nbclient)", f"{floor_kernel:.2f} s", "-"],
+             ["nbgrader autograde, trivial notebook, one student (each CLI submission pays this)",
+              f"{floor_one:.2f} s", f"{floor_one_cpu:.2f} s"],
+             ["nbgrader autograde, trivial notebook, per student in one process (sequential)", f"{floor_many:.2f} s",
+              f"{floor_many_cpu:.2f} s"]]))
+        print()
+        rows = []
+        for a, h in hidden.items():
+            slow = max(h["hidden"].items(), key=lambda kv: kv[1][0], default=("-", (0.0, 0.0)))
+            rows.append([a, f"{h['wall']:.1f} s", f"{len(h['tests'])}", f"{sum(h['tests'].values()):.2f} s",
+                         f"{len(h['hidden'])}/{h['n_hidden']}", f"{sum(w for w, _ in h['hidden'].values()):.2f} s",
+                         f"{sum(c for _, c in h['hidden'].values()):.2f} s", f"{slow[0]} {slow[1][0]:.2f} s"])
+        print(C.table(["notebook", "autograde run (wall)", "test cells", "test cells' time", "hidden blocks",
+                       "hidden tests (wall)", "hidden tests (CPU)", "slowest hidden block"], rows))
+        print("(autograde run wall includes the kernel's start; test cells' time is from the cells' execution "
+              "timestamps; hidden tests are the BEGIN/END HIDDEN TESTS blocks alone, CPU = the kernel's process time)")
+        for a, h in hidden.items():
+            for e in h["errors"]:
+                print(f"  ERROR in {a} (solution under autograde): {e}")
+            for e in h["stderr"]:
+                print(f"  stderr in {a} (solution under autograde): {e}")
+        print()
+
+        head = seq_grade / cli_s
+        like = seq_all / cli_s
+        verdict = lambda r: "met" if r >= TARGET_RATIO else "NOT met"  # noqa: E731
+        print(f"RATIO throughput CLI/sequential [{subs} submissions, jobs={jobs}, {os.cpu_count()} CPUs; sequential = "
+              f"generate_assignment + autograde, CLI = everything]: {head:.2f} (target >= {TARGET_RATIO}: "
+              f"{verdict(head)}; {seq_grade:.1f} s / {cli_s:.1f} s)")
+        print(f"RATIO throughput CLI/sequential [like for like: both with feedback and CSV]: {like:.2f} "
+              f"(target >= {TARGET_RATIO}: {verdict(like)}; {seq_all:.1f} s / {cli_s:.1f} s)")
+        ncpu = os.cpu_count() or 1
+        est = min(jobs, ncpu) * seq_grade_cpu / cli_cpu if cli_cpu else float("nan")
+        print(f"RATIO throughput CLI/sequential [estimate for an idle {ncpu}-CPU machine from CPU time: "
+              f"{min(jobs, ncpu)} x sequential CPU / CLI CPU, assumes both CPU-bound]: {est:.2f} "
+              f"(target >= {TARGET_RATIO}: {verdict(est)}; {seq_grade_cpu:.1f} s vs {cli_cpu:.1f} s of CPU)")
+        print(f"RATIO floor nbgrader-process/kernel [trivial notebook]: {floor_one / floor_kernel:.2f} "
+              f"({floor_one:.2f} s per CLI submission at least, {floor_kernel:.2f} s of it kernel start + trivial "
+              f"notebook; sequential: {floor_many:.2f} s per student)")
+        for a, h in hidden.items():
+            hw = sum(w for w, _ in h["hidden"].values())
+            hc = sum(c for _, c in h["hidden"].values())
+            tc = sum(h["tests"].values())
+            missing = h["n_hidden"] - len(h["hidden"])
+            print(f"RATIO hidden-test time/budget [{a}, NBGRADER_EXECUTION=autograde]: {hw / HIDDEN_BUDGET_S:.2f} "
+                  f"({hw:.2f} s wall, {hc:.2f} s CPU, of {HIDDEN_BUDGET_S:.0f} s: "
+                  f"{'met' if hw <= HIDDEN_BUDGET_S else 'NOT met'}; whole test cells {tc:.2f} s"
+                  + (f"; {missing} hidden block(s) did not finish" if missing else "") + ")")
+        print(f"{load()} at the end")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
