@@ -31,7 +31,12 @@ def student_backprop(Ws, bs, X, Y, activation="sigmoid", bug=None):
     dWs, dbs = [None] * L, [None] * L
     for i in range(L - 1, -1, -1):
         a_in = acts[i + 1] if bug == "off_by_one" else acts[i]
-        if bug == "overwrite":  # a loop over examples that assigns instead of adding
+        if bug == "int_accumulator":  # accumulators shaped like the parameters, and of their dtype
+            dWs[i], dbs[i] = np.zeros_like(Ws[i]), np.zeros_like(bs[i])
+            for j in range(m):
+                dWs[i] += delta[:, j:j + 1] @ a_in[:, j:j + 1].T
+                dbs[i] += delta[:, j:j + 1]
+        elif bug == "overwrite":  # a loop over examples that assigns instead of adding
             for j in range(m):
                 dWs[i] = delta[:, j:j + 1] @ a_in[:, j:j + 1].T
                 dbs[i] = delta[:, j:j + 1].copy()
@@ -72,6 +77,7 @@ ZOO = {
     "no_transpose": ("weights", "transpose"),                   # row 8
     "off_by_one": ("weights", "a^{m-1}"),                       # row 9
     "overwrite": ("weights", "only the last example"),          # `=` where `+=` accumulates
+    "int_accumulator": ("weights", "np.zeros_like(W)"),         # parameters or inputs of integer dtype
 }
 
 
@@ -93,3 +99,41 @@ def test_the_zoo_student_without_bugs_passes_100_of_100_draws():
 def test_numerical_backprop_is_rejected():
     with pytest.raises(AssertionError, match="numerical gradient"):
         nb02.check_backprop_weights(numerical_backprop)
+
+
+# ---------------------------------------------------------------- row 10: L2 mistakes (notebook 05's checks)
+
+from autograder.checks import nb05  # noqa: E402
+
+
+def student_backprop_l2(Ws, bs, X, Y, lam=0.0, bug=None):
+    """J = (1/m) sum (a - y)^2 + lam/(2m) sum ||W||^2 (weights only), sigmoid, with a switch per L2 slip."""
+    m = X.shape[1]
+    dWs, dbs = student_backprop(Ws, bs, X, Y, "sigmoid")
+    w_factor = {"two_lam": 2 * lam / m, "no_over_m": lam, "missing": 0.0}.get(bug, lam / m)
+    dWs = [dW + w_factor * W for dW, W in zip(dWs, Ws)]
+    if bug == "bias_regularized":
+        dbs = [db + lam / m * b for db, b in zip(dbs, bs)]
+    return dWs, dbs
+
+
+L2_ZOO = {
+    "bias_regularized": (nb05.check_backprop_reg_biases, "biases are not regularized"),
+    "two_lam": (nb05.check_backprop_reg_weights, "twice too large"),
+    "no_over_m": (nb05.check_backprop_reg_weights, "missing its 1/m"),
+    "missing": (nb05.check_backprop_reg_weights, "penalty is missing"),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(L2_ZOO))
+def test_l2_bug_loses_points_and_is_named(bug):
+    check, words = L2_ZOO[bug]
+    with pytest.raises(AssertionError) as err:
+        check(lambda *a: student_backprop_l2(*a, bug=bug))
+    assert words in str(err.value), f"{bug}: the message does not say {words!r}:\n{err.value}"
+
+
+def test_l2_student_without_bugs_passes_100_of_100_draws():
+    for _ in range(100):
+        nb05.check_backprop_reg_weights(student_backprop_l2)
+        nb05.check_backprop_reg_biases(student_backprop_l2)

@@ -409,13 +409,49 @@ def _check_not_numerical(backprop) -> None:
         raise AssertionError("backprop should return a tuple (dWs, dbs).")
 
 
+def _check_integer_inputs(backprop, which: str) -> None:
+    """Parameters and inputs of integer dtype, as a user may pass them: the gradients must still be exact floats.
+    An accumulator made with np.zeros_like(W) would be an integer array and silently truncate them."""
+    case = Case()
+    sizes, m = [4, 5, 3], 3
+    Ws = [case.rng.integers(-2, 3, size=(o, i)) for i, o in zip(sizes[:-1], sizes[1:])]
+    bs = [case.rng.choice([-1, 1], size=(o, 1)) for o in sizes[1:]]
+    X = case.rng.integers(-2, 3, size=(sizes[0], m))
+    Y = case.rng.uniform(0.05, 0.95, size=(sizes[-1], m))
+    where = f"integer-dtype Ws, bs and X, layer sizes 4-5-3, batch of 3, sigmoid; {case}"
+    advice = ("Diagnosis: an integer array holds the gradient: np.zeros_like(W) of an integer W is an integer array, "
+              "and += truncates into it (or, in numpy 2, refuses to). Make float arrays (np.zeros(W.shape)) or compute "
+              "the gradient directly as delta @ a.T.")
+    try:
+        out = _call_net("backprop", backprop, *_copies(Ws, bs, X, Y), "sigmoid", where=where)
+    except AssertionError as e:
+        if "cast" in str(e) or "UFuncTypeError" in str(e):
+            raise AssertionError(f"backprop fails when the parameters and inputs are integer arrays ({where}): {e} "
+                                 f"{advice}") from None
+        raise
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise AssertionError("backprop should return a tuple (dWs, dbs).")
+    k = 0 if which == "W" else 1
+    got = _layer_list("dWs" if k == 0 else "dbs", out[k], len(Ws), "one array per layer")
+    for l in range(len(Ws)):
+        want = _num_dW(Ws, bs, X, Y, "sigmoid", l, case.rng) if k == 0 else _num_db(Ws, bs, X, Y, "sigmoid", l)
+        g = as_float_array(f"layer {l + 1}", got[l])
+        mask = ~np.isnan(want)
+        if g.shape != want.shape or not np.allclose(g[mask], want[mask], rtol=1e-5, atol=1e-7):
+            raise AssertionError(
+                f"{'dJ/dW' if k == 0 else 'dJ/db'}^{l + 1} is wrong when the parameters and inputs are integer arrays "
+                f"({where}). {advice}")
+
+
 def check_backprop_weights(backprop) -> None:
     _check_backprop(backprop, "W")
+    _check_integer_inputs(backprop, "W")
     _check_not_numerical(backprop)
 
 
 def check_backprop_biases(backprop) -> None:
     _check_backprop(backprop, "b")
+    _check_integer_inputs(backprop, "b")
 
 
 # ---------------------------------------------------------------- for the demo class and the pipeline tests

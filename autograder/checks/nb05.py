@@ -1,0 +1,222 @@
+"""Hidden-test checks for notebook 05, L2 regularization.
+
+The regularized cost is J = (1/m) sum (a^L - y)^2 + lam/(2m) sum_l ||W^l||^2 over the weights only. Every case has
+non-zero biases and lam > 0, so regularizing the biases, a 2*lam*W/m or a lam*W without the 1/m all fail; the message
+names which of these it looks like.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import mlp
+from ..numgrad import numerical_gradient
+from ._core import Case, as_float_array, call, check_scalar, compare, remote_checks, repeat
+
+
+def _problem(case: Case):
+    sizes = [case.integer(2, 5)] + [case.integer(2, 5) for _ in range(case.integer(1, 2))] + [case.integer(1, 3)]
+    Ws = [case.normal(b, a, scale=0.9) for a, b in zip(sizes[:-1], sizes[1:])]
+    bs = [case.nonzero(b, 1, low=0.3, high=1.0) for b in sizes[1:]]
+    m = case.integer(2, 8)
+    X = case.normal(sizes[0], m)
+    Y = case.rng.uniform(0.0, 1.0, size=(sizes[-1], m))
+    lam = float(case.rng.uniform(0.5, 3.0))
+    return sizes, Ws, bs, X, Y, lam
+
+
+def _copy(arrays):
+    return [np.array(a, dtype=np.float64, copy=True) for a in arrays]
+
+
+def _pair(name, out, n_layers):
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise AssertionError(f"{name} should return (dWs, dbs), two lists with one array per layer.")
+    a, b = out
+    if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b) == n_layers):
+        raise AssertionError(f"{name} should return two lists with one array per layer ({n_layers} layers).")
+    return list(a), list(b)
+
+
+def check_cost_reg(cost) -> None:
+    def one(case: Case) -> None:
+        _, Ws, bs, X, Y, lam = _problem(case)
+        m = X.shape[1]
+        got = check_scalar("cost(..., lam)", call("cost", cost, _copy(Ws), _copy(bs), X.copy(), Y.copy(), lam))
+        want = mlp.cost(Ws, bs, X, Y, lam=lam)
+        if abs(got - want) <= 1e-10 * max(1.0, abs(want)):
+            return
+        data = mlp.cost(Ws, bs, X, Y)
+        sw = sum(float(np.sum(W * W)) for W in Ws)
+        sb = sum(float(np.sum(b * b)) for b in bs)
+        hints = [
+            (data + lam / (2 * m) * (sw + sb), "The biases are in the penalty: sum the squares of the weights only."),
+            (data + lam / m * sw, "The penalty is twice too large: it is lam/(2m) times the sum of squares."),
+            (data + lam / 2 * sw, "The penalty is missing its 1/m: it is lam/(2m) times the sum of squares."),
+            (data, "There is no penalty: add lam/(2m) times the sum of the squared weights."),
+            (data + lam / (2 * m) * float(np.sqrt(sw)), "Use the squared norms ||W||^2, not the norms."),
+        ]
+        hint = next((h for v, h in hints if abs(got - v) <= 1e-9 * max(1.0, abs(v))), "")
+        raise AssertionError(f"cost with lam = {lam:.3g} is {got:.6g}, expected {want:.6g}. {hint} ({case})")
+    repeat(one)
+
+
+def _penalty_hint(name, got, data_grad, P, lam, m, is_bias):
+    """Name the slip from the penalty part of the student's gradient, got - (data gradient)."""
+    extra = np.asarray(got, dtype=np.float64) - data_grad
+    if is_bias:
+        if np.allclose(extra, 0.0, atol=1e-8):
+            return ""
+        return (f" {name} has an extra term beside the data gradient: the biases are not regularized, so their "
+                "gradient is the same as without lam.")
+    for factor, hint in [(lam / m, ""), (lam, "The penalty's gradient is missing its 1/m: it is (lam/m) W."),
+                         (2 * lam / m, "The penalty's gradient is 2 (lam/m) W, twice too large: "
+                                       "the 1/2 in lam/(2m) cancels the 2 from the square."),
+                         (lam / (2 * m), "The penalty's gradient is half what it should be: (lam/m) W."),
+                         (0.0, "The penalty is missing from the gradient: add (lam/m) W.")]:
+        if np.allclose(extra, factor * P, rtol=1e-6, atol=1e-8):
+            return (" " + hint) if hint else ""
+    return ""
+
+
+def _check_backprop(backprop, which: int) -> None:
+    label = "dJ/dW" if which == 0 else "dJ/db"
+
+    def one(case: Case) -> None:
+        _, Ws, bs, X, Y, lam = _problem(case)
+        m = X.shape[1]
+        out = _pair("backprop(..., lam)", call("backprop", backprop, _copy(Ws), _copy(bs), X.copy(), Y.copy(), lam),
+                    len(Ws))
+        data_W, data_b = mlp.backprop(Ws, bs, X, Y)
+        params = Ws if which == 0 else bs
+        for l, P in enumerate(params):
+            def J(p, l=l):
+                Ws2, bs2 = _copy(Ws), _copy(bs)
+                (Ws2 if which == 0 else bs2)[l] = p
+                return mlp.cost(Ws2, bs2, X, Y, lam=lam)
+            # step 1e-5: with lam > 0 the cost is larger, and round-off (~1e-16 |J| / eps) must stay far below 1e-6
+            want = numerical_gradient(J, P, eps=1e-5)
+            got = as_float_array(f"{label}^{l + 1}", out[which][l])
+            try:
+                compare(f"{label}^{l + 1} (lam = {lam:.3g})", got, want, case, batch_size=m)
+            except AssertionError as e:
+                hint = ""
+                if got.shape == want.shape:
+                    hint = _penalty_hint(f"{label}^{l + 1}", got, (data_W if which == 0 else data_b)[l], P, lam, m,
+                                         which == 1)
+                msg = str(e)
+                if hint and "Diagnosis:" in msg:
+                    head, _, tail = msg.partition("Diagnosis:")
+                    msg = head + "Diagnosis:" + hint + " (" + str(case) + ")"
+                raise AssertionError(msg) from None
+    repeat(one)
+
+
+def check_backprop_reg_weights(backprop) -> None:
+    _check_backprop(backprop, 0)
+
+
+def check_backprop_reg_biases(backprop) -> None:
+    _check_backprop(backprop, 1)
+
+
+# ---------------------------------------------------------------- Part B
+
+
+def check_split(split) -> None:
+    """A random partition of the columns: sizes, no column lost or repeated, labels kept with their columns."""
+    case = Case()
+    for _ in range(3):
+        m = case.integer(12, 40)
+        n_test = case.integer(1, m - 1)
+        X = np.vstack([np.arange(m, dtype=np.float64), case.normal(m)])
+        Y = (np.arange(m, dtype=np.float64) * 10.0)[None, :]
+        seed = int(case.rng.integers(0, 2**31))
+        out = call("split_train_test", split, X.copy(), Y.copy(), n_test, seed)
+        if not (isinstance(out, tuple) and len(out) == 4):
+            raise AssertionError("split_train_test should return (X_train, Y_train, X_test, Y_test).")
+        Xtr, Ytr, Xte, Yte = (as_float_array(n, a) for n, a in zip(["X_train", "Y_train", "X_test", "Y_test"], out))
+        if Xte.shape != (2, n_test) or Xtr.shape != (2, m - n_test):
+            raise AssertionError(f"m = {m} columns with n_test = {n_test}: X_test should be (2, {n_test}) and X_train "
+                                 f"(2, {m - n_test}); got {Xte.shape} and {Xtr.shape}. Split the columns, not the rows.")
+        if Ytr.shape != (1, m - n_test) or Yte.shape != (1, n_test):
+            raise AssertionError("Y_train and Y_test should keep Y's row and take the same columns as X_train, X_test.")
+        ids = np.concatenate([Xtr[0], Xte[0]])
+        if sorted(ids.tolist()) != list(range(m)):
+            raise AssertionError("every column should end up in exactly one of the two parts.")
+        if not (np.array_equal(Ytr[0], Xtr[0] * 10.0) and np.array_equal(Yte[0], Xte[0] * 10.0)):
+            raise AssertionError("each Y column must stay with its X column: index X and Y with the same indices.")
+        if not (np.array_equal(Xtr[1], X[1, Xtr[0].astype(int)]) and np.array_equal(Xte[1], X[1, Xte[0].astype(int)])):
+            raise AssertionError("the columns should be copied whole, not rearranged within.")
+    orders = set()
+    X = np.vstack([np.arange(30, dtype=np.float64), np.zeros(30)])
+    Y = np.arange(30, dtype=np.float64)[None, :]
+    for s in (11, 12, 13):
+        out = call("split_train_test", split, X.copy(), Y.copy(), 10, s)
+        orders.add(tuple(np.asarray(out[2])[0].tolist()))
+    if len(orders) < 2:
+        raise AssertionError("the split does not depend on the rng: choose the test columns at random with "
+                             "rng = np.random.default_rng(rng).")
+
+
+def _as_reference_run(check):
+    """Parameters are compared with the reference run, not with a numerical gradient: say so in the message."""
+    def wrapped(*args):
+        try:
+            check(*args)
+        except AssertionError as e:
+            raise AssertionError(str(e).replace("against the numerical gradient", "against the reference run")) from None
+    return wrapped
+
+
+@_as_reference_run
+def check_fit(fit) -> None:
+    """Full-batch descent on the regularized cost, compared step for step with the reference on a small problem."""
+    def one(case: Case) -> None:
+        sizes, _, _, X, Y, lam = _problem(case)
+        Xt = case.normal(sizes[0], case.integer(2, 6))
+        Yt = case.rng.uniform(0.0, 1.0, size=(sizes[-1], Xt.shape[1]))
+        eta = float(case.rng.uniform(0.2, 1.0))
+        epochs = case.integer(3, 8)
+        seed = int(case.rng.integers(0, 2**31))
+        out = call("fit", fit, X.copy(), Y.copy(), list(sizes), lam, eta, epochs, seed, Xt.copy(), Yt.copy())
+        if not (isinstance(out, tuple) and len(out) == 3):
+            raise AssertionError("fit should return (Ws, bs, history).")
+        Ws, bs, hist = out
+        if not (isinstance(hist, dict) and {"train", "test"} <= set(hist)):
+            raise AssertionError("history should be a dict with the lists 'train' and 'test'.")
+        rng = np.random.default_rng(seed)
+        rW, rb = mlp.init_params(sizes, rng)
+        tr, te = [], []
+        for _ in range(epochs):
+            dW, db = mlp.backprop(rW, rb, X, Y, lam=lam)
+            rW = [W - eta * d for W, d in zip(rW, dW)]
+            rb = [b - eta * d for b, d in zip(rb, db)]
+            tr.append(mlp.cost(rW, rb, X, Y))
+            te.append(mlp.cost(rW, rb, Xt, Yt))
+        if len(Ws) != len(rW) or len(bs) != len(rb):
+            raise AssertionError("fit should return one weight matrix and one bias per layer.")
+        for l in range(len(rW)):
+            compare(f"W^{l + 1} after {epochs} steps", Ws[l], rW[l], case, tol=1e-8)
+            compare(f"b^{l + 1} after {epochs} steps", bs[l], rb[l], case, tol=1e-8)
+        compare("history['train'] (the cost without the penalty, after each step)", np.ravel(hist["train"]), tr,
+                case, tol=1e-8)
+        compare("history['test'] (the test cost without the penalty, after each step)", np.ravel(hist["test"]), te,
+                case, tol=1e-8)
+    repeat(one, times=3)
+
+
+DEMO_BUG = {
+    "cell": "reg",
+    "old": "dWs[l] + (lam / m) * Ws[l]",
+    "new": "dWs[l] + lam * Ws[l]",
+    "loses": ["test_backprop_reg_weights", "test_fit"],
+    "says": "1/m",
+}
+
+BROKEN_PART = {
+    "cells": ["split", "fit"],
+    "loses": ["test_split", "test_fit"],
+}
+
+
+remote_checks(globals())
