@@ -223,7 +223,8 @@ def _preset_box(presets: dict, slider):
 def _png_output(fig) -> dict:
     """The figure as a display_data output (a PNG, as the inline backend would make it), and the figure closed."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=plt.rcParams["figure.dpi"], bbox_inches="tight")
+    # no bbox_inches="tight": the margins are fixed (plot_descent), and "tight" would render the figure twice
+    fig.savefig(buf, format="png", dpi=plt.rcParams["figure.dpi"])
     plt.close(fig)
     return {"output_type": "display_data", "metadata": {},
             "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"), "text/plain": "<explorer figure>"}}
