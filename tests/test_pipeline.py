@@ -5,6 +5,7 @@ part's points, ben (a typical bug) loses exactly the cells the bug touches, and 
 showing the hidden tests.
 """
 import csv
+import re
 
 import nbformat
 import pytest
@@ -64,8 +65,9 @@ def test_typical_bug_is_caught_and_named(graded, assignment):
     assert o.score == total - lost
     html = (course / "feedback" / "ben" / assignment / f"{assignment}.html").read_text()
     assert spec["says"] in html, f"ben's feedback does not say {spec['says']!r}"
-    for leak in ["BEGIN HIDDEN TESTS", "from autograder", "check_"]:
+    for leak in ["BEGIN HIDDEN TESTS", "from autograder"]:
         assert leak not in html, f"ben's feedback shows hidden test source ({leak!r})"
+    assert not re.search(r"nb\d\d\.check_\w+\(", html), "ben's feedback shows a hidden check call"
 
 
 def test_grades_csv_has_every_student(graded):
