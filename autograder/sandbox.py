@@ -18,6 +18,7 @@ without them grading still works, unisolated, and says so.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pwd
@@ -75,7 +76,9 @@ def prepare(work: Path, uid: int, gid: int, hide: list[str], check_modules: dict
     package_dir = Path(__file__).resolve().parent
     write_stubs(work / "stub", check_modules, package_dir)
     (work / "home").mkdir(exist_ok=True)
-    spec = {"uid": uid, "gid": gid, "work": str(work), "hide": hide, "python": sys.executable}
+    course_pkg = Path(importlib.util.find_spec("course").origin).parent
+    keep = sorted({sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent), str(course_pkg)})
+    spec = {"uid": uid, "gid": gid, "work": str(work), "hide": hide, "keep": keep, "python": sys.executable}
     (work / "spec.json").write_text(json.dumps(spec))
     kernel_dir = work / "jupyter" / "kernels" / "python3"
     kernel_dir.mkdir(parents=True, exist_ok=True)
@@ -92,16 +95,22 @@ def prepare(work: Path, uid: int, gid: int, hide: list[str], check_modules: dict
 
 
 def _inside_script(spec: dict, connection: str, cwd: str) -> str:
-    """The shell run as root inside the new namespaces: hide, bind back, drop privileges, exec the kernel."""
+    """The shell run as root inside the new namespaces: stage what the kernel needs, hide, bind back, drop
+    privileges, exec the kernel.
+
+    Kept (bound back after hiding, whatever they sit under, /tmp included): the kernel's own working directory, its
+    work directory W, the venv and the base Python installation, and the ``course`` package the notebooks import.
+    """
     q = shlex.quote
-    work = spec["work"]
-    stage = f"{work}/.cwd"
-    lines = ["set -e", f"mkdir -p {q(stage)}", f"mount --bind {q(cwd)} {q(stage)}",
-             f"mount --rbind {q(work)} /mnt"]
+    keep = [cwd, spec["work"], *spec.get("keep", [])]
+    lines = ["set -e", "mount -t tmpfs -o size=1m,mode=0700 tmpfs /mnt"]
+    for i, path in enumerate(keep):
+        lines += [f"mkdir -p /mnt/k{i}", f"mount --rbind {q(path)} /mnt/k{i}"]
     for path in spec["hide"] + ["/tmp"]:
         lines.append(f"if [ -d {q(path)} ]; then mount -t tmpfs -o size=1m,mode=0755 tmpfs {q(path)}; fi")
-    lines += [f"mkdir -p {q(work)} {q(cwd)}", f"mount --rbind /mnt {q(work)}", f"mount --bind {q(stage)} {q(cwd)}",
-              "umount -l /mnt", f"cd {q(cwd)}"]
+    for i, path in enumerate(keep):
+        lines += [f"mkdir -p {q(path)}", f"mount --rbind /mnt/k{i} {q(path)}"]
+    lines += ["umount -l /mnt", f"cd {q(cwd)}"]
     lines.append(f"exec setpriv --reuid={spec['uid']} --regid={spec['gid']} --clear-groups --no-new-privs "
                  f"{q(spec['python'])} -m ipykernel_launcher -f {q(connection)}")
     return "\n".join(lines)
