@@ -12,23 +12,18 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from helpers import ASSIGNMENT, ROOT
+from labserver import VENV_BIN, quiet_settings, serve, stop
 
-VENV_BIN = Path(sys.executable).parent
 SCREENSHOTS = ROOT / "browser-screenshots"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
@@ -54,12 +49,6 @@ def _env(extra: dict | None = None) -> dict:
     env.pop("JUPYTER_TOKEN", None)
     env.update(extra or {})
     return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -118,30 +107,6 @@ def gradebook(course):
 # ---------------------------------------------------------------------------------------------- JupyterLab
 
 
-class Lab:
-    def __init__(self, url: str, token: str, root: Path, log: Path, proc: subprocess.Popen):
-        self.url, self.token, self.root, self.log, self.proc = url, token, root, log, proc
-
-    def api(self, path: str, method: str = "GET", data: dict | None = None, timeout: float = 10):
-        req = urllib.request.Request(f"{self.url}{path}", method=method,
-                                     data=None if data is None else json.dumps(data).encode(),
-                                     headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            body = r.read()
-        return json.loads(body) if body else None
-
-    def lab_url(self, path: str, workspace: str) -> str:
-        """JupyterLab opened on a file, in its own fresh workspace (so no test sees another's tabs)."""
-        tree = f"/tree/{path}" if path else ""
-        return f"{self.url}/lab/workspaces/{workspace}{tree}?reset&token={self.token}"
-
-    def log_tail(self, n: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no server log)"
-
-
 @pytest.fixture(scope="session")
 def lab(course):
     base, root = course["base"], course["dir"]
@@ -149,10 +114,7 @@ def lab(course):
                                            "jupyter_data", "ipython")}
     for d in dirs.values():
         d.mkdir()
-    # The news popup ("Would you like to receive official Jupyter news?") would cover the bottom-right corner.
-    notif = dirs["lab_settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    notif.parent.mkdir(parents=True)
-    notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    quiet_settings(dirs["lab_settings"])
     env = _env({
         "JUPYTER_CONFIG_DIR": str(dirs["jupyter_config"]),
         "JUPYTER_RUNTIME_DIR": str(dirs["jupyter_runtime"]),
@@ -161,60 +123,9 @@ def lab(course):
         "JUPYTER_DATA_DIR": str(dirs["jupyter_data"]),  # sys.prefix/share/jupyter still holds the extensions
         "IPYTHONDIR": str(dirs["ipython"]),
     })
-    token = secrets.token_hex(16)
-    for attempt in range(3):  # port_retries=0 makes a port clash fail loudly; then take another free port
-        server = _start_lab(root, env, token, _free_port(), base / f"jupyterlab-{attempt}.log")
-        if server is not None:
-            break
-    else:
-        pytest.fail("JupyterLab could not get a free port in 3 attempts")
+    server = serve(root, env, secrets.token_hex(16), base)
     yield server
-    _stop(server)
-
-
-def _start_lab(root: Path, env: dict, token: str, port: int, log_path: Path, timeout: float = 90.0) -> Lab | None:
-    """Start JupyterLab and wait until its API answers; None when the port was taken meanwhile."""
-    cmd = [str(VENV_BIN / "jupyter"), "lab", "--no-browser",
-           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")
-    with open(log_path, "w") as log:  # the child keeps its own descriptor
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    server = Lab(f"http://127.0.0.1:{port}", token, root, log_path, proc)
-    t0 = time.monotonic()
-    while True:
-        if proc.poll() is not None:
-            if "already in use" in server.log_tail(200):
-                return None
-            pytest.fail(f"JupyterLab exited with {proc.returncode}:\n{server.log_tail()}")
-        try:
-            server.api("/api/status", timeout=2)
-            break
-        except (urllib.error.URLError, ConnectionError, OSError):
-            if time.monotonic() - t0 > timeout:
-                _stop(server)
-                pytest.fail(f"JupyterLab did not answer within {timeout:.0f} s:\n{server.log_tail()}")
-            time.sleep(0.2)
-    print(f"\n[browser] JupyterLab ready in {time.monotonic() - t0:.1f} s at {server.url} (root {root})")
-    return server
-
-
-def _stop(server: Lab) -> None:
-    try:
-        server.api("/api/shutdown", method="POST", timeout=10)
-    except Exception:  # noqa: BLE001 - the fallback below handles every way the request can fail
-        pass
-    try:
-        server.proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.proc.kill()  # our own child only (by its pid)
-        server.proc.wait(timeout=10)
-
-
-# ---------------------------------------------------------------------------------------------- chromium
+    stop(server)
 
 
 @pytest.fixture(scope="session")
