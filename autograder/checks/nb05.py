@@ -68,14 +68,19 @@ def _penalty_hint(name, got, data_grad, P, lam, m, is_bias):
             return ""
         return (f" {name} has an extra term beside the data gradient: the biases are not regularized, so their "
                 "gradient is the same as without lam.")
-    for factor, hint in [(lam / m, ""), (lam, "The penalty's gradient is missing its 1/m: it is (lam/m) W."),
-                         (2 * lam / m, "The penalty's gradient is 2 (lam/m) W, twice too large: "
-                                       "the 1/2 in lam/(2m) cancels the 2 from the square."),
-                         (lam / (2 * m), "The penalty's gradient is half what it should be: (lam/m) W."),
-                         (0.0, "The penalty is missing from the gradient: add (lam/m) W.")]:
-        if np.allclose(extra, factor * P, rtol=1e-6, atol=1e-8):
-            return (" " + hint) if hint else ""
-    return ""
+    if np.allclose(extra, lam / m * P, rtol=1e-6, atol=1e-8):
+        return ""
+    # Every slip that explains the numbers: with m = 2, "2 (lam/m) W" and "lam W" are the same array, and both are said.
+    hints = [hint for factor, hint in [
+        (lam, "The penalty's gradient is missing its 1/m: it is (lam/m) W."),
+        (2 * lam / m, "The penalty's gradient is 2 (lam/m) W, twice too large: "
+                      "the 1/2 in lam/(2m) cancels the 2 from the square."),
+        (lam / (2 * m), "The penalty's gradient is half what it should be: (lam/m) W."),
+        (0.0, "The penalty is missing from the gradient: add (lam/m) W.")]
+        if np.allclose(extra, factor * P, rtol=1e-6, atol=1e-8)]
+    if len(hints) > 1:
+        return f" With a batch of m = {m} two slips give the same numbers: " + " Or: ".join(hints)
+    return (" " + hints[0]) if hints else ""
 
 
 def _check_backprop(backprop, which: int) -> None:
