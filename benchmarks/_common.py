@@ -11,6 +11,7 @@ import platform
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -162,3 +163,14 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "| " + " | ".join(str(c).rjust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
     return "\n".join([line(header), "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|", *map(line, rows)])
+
+
+def cell_seconds(cell) -> float:
+    """A cell's own time from the timestamps nbclient records (record_timing=True)."""
+    ex = cell.get("metadata", {}).get("execution", {})
+    try:
+        t0 = datetime.fromisoformat(ex["iopub.execute_input"].replace("Z", "+00:00"))
+        t1 = datetime.fromisoformat(ex["shell.execute_reply"].replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return 0.0
+    return (t1 - t0).total_seconds()

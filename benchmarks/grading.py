@@ -41,7 +41,6 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -242,15 +241,6 @@ def instrument(nb):
     return nb, n
 
 
-def cell_seconds(cell) -> float:
-    """A cell's own time from the timestamps nbclient records (record_timing=True)."""
-    ex = cell.get("metadata", {}).get("execution", {})
-    try:
-        t0 = datetime.fromisoformat(ex["iopub.execute_input"].replace("Z", "+00:00"))
-        t1 = datetime.fromisoformat(ex["shell.execute_reply"].replace("Z", "+00:00"))
-    except (KeyError, ValueError):
-        return 0.0
-    return (t1 - t0).total_seconds()
 
 
 def hidden_times(assignment: str, timeout: int = 600) -> dict:
@@ -279,7 +269,7 @@ def hidden_times(assignment: str, timeout: int = 600) -> dict:
             elif out.get("output_type") == "stream" and out.get("name") == "stderr":
                 stderr.append(f"{gid}: {out.get('text', '')[:200].strip()}")
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
-            tests[gid] = cell_seconds(cell)
+            tests[gid] = C.cell_seconds(cell)
     return {"wall": wall, "tests": tests, "hidden": hidden, "n_hidden": n_hidden, "errors": errors, "stderr": stderr}
 
 

@@ -24,7 +24,6 @@ import os
 import re
 import sys
 import time
-from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as C  # noqa: E402
@@ -65,14 +64,6 @@ def instrument(nb):
     return nb, n
 
 
-def cell_seconds(cell) -> float:
-    ex = cell.get("metadata", {}).get("execution", {})
-    try:
-        t0 = datetime.fromisoformat(ex["iopub.execute_input"].replace("Z", "+00:00"))
-        t1 = datetime.fromisoformat(ex["shell.execute_reply"].replace("Z", "+00:00"))
-    except (KeyError, ValueError):
-        return 0.0
-    return (t1 - t0).total_seconds()
 
 
 def execute(nb, path_dir: str, grading: bool, timeout: int):
@@ -116,7 +107,7 @@ def bench_notebook(name: str, timeout: int) -> dict:
 
     inst, n_hidden = instrument(nb)
     wall, errors, stderr, done = execute(copy.deepcopy(inst), d, grading=False, timeout=timeout)
-    cells = [(cell_seconds(c), c.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {i - 1}")
+    cells = [(C.cell_seconds(c), c.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {i - 1}")
              for i, c in enumerate(done.cells) if c.cell_type == "code" and 0 < i < len(done.cells) - 1]
     row.update(solution_wall=wall, solution_cells=sum(s for s, _ in cells), solution_errors=errors,
                solution_stderr=stderr, slowest_cell=max(cells, default=(0.0, "-")),
