@@ -137,6 +137,21 @@ def mapping(name: str, value: Any, keys: list[str]) -> dict:
     return value
 
 
+def float_copies(arrays) -> list[np.ndarray]:
+    """Fresh float64 copies of a list of parameter arrays, so a student's in-place update cannot touch the case."""
+    return [np.array(a, dtype=np.float64, copy=True) for a in arrays]
+
+
+def layer_pair(name: str, out: Any, n_layers: int, what: str = "a pair of lists (one entry per layer)"):
+    """A result that must be two lists with one array per layer, such as (dWs, dbs) or (Ws, bs)."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise AssertionError(f"{name} should return {what}.")
+    a, b = out
+    if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b) == n_layers):
+        raise AssertionError(f"{name} should return two lists with one array per layer ({n_layers} layers).")
+    return list(a), list(b)
+
+
 def repeat(check: Callable[[Case], None], times: int = 5) -> None:
     """Run ``check`` on ``times`` fresh random cases: one lucky draw must not pass a wrong answer."""
     for _ in range(times):

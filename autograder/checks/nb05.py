@@ -10,7 +10,8 @@ import numpy as np
 
 from .. import mlp
 from ..numgrad import numerical_gradient
-from ._core import Case, as_float_array, call, check_scalar, compare, remote_checks, repeat
+from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
+                    remote_checks, repeat)
 
 
 def _problem(case: Case):
@@ -24,24 +25,13 @@ def _problem(case: Case):
     return sizes, Ws, bs, X, Y, lam
 
 
-def _copy(arrays):
-    return [np.array(a, dtype=np.float64, copy=True) for a in arrays]
-
-
-def _pair(name, out, n_layers):
-    if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise AssertionError(f"{name} should return (dWs, dbs), two lists with one array per layer.")
-    a, b = out
-    if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b) == n_layers):
-        raise AssertionError(f"{name} should return two lists with one array per layer ({n_layers} layers).")
-    return list(a), list(b)
 
 
 def check_cost_reg(cost) -> None:
     def one(case: Case) -> None:
         _, Ws, bs, X, Y, lam = _problem(case)
         m = X.shape[1]
-        got = check_scalar("cost(..., lam)", call("cost", cost, _copy(Ws), _copy(bs), X.copy(), Y.copy(), lam))
+        got = check_scalar("cost(..., lam)", call("cost", cost, float_copies(Ws), float_copies(bs), X.copy(), Y.copy(), lam))
         want = mlp.cost(Ws, bs, X, Y, lam=lam)
         if abs(got - want) <= 1e-10 * max(1.0, abs(want)):
             return
@@ -89,13 +79,14 @@ def _check_backprop(backprop, which: int) -> None:
     def one(case: Case) -> None:
         _, Ws, bs, X, Y, lam = _problem(case)
         m = X.shape[1]
-        out = _pair("backprop(..., lam)", call("backprop", backprop, _copy(Ws), _copy(bs), X.copy(), Y.copy(), lam),
-                    len(Ws))
+        out = layer_pair("backprop(..., lam)",
+                         call("backprop", backprop, float_copies(Ws), float_copies(bs), X.copy(), Y.copy(), lam),
+                         len(Ws), what="(dWs, dbs), two lists with one array per layer")
         data_W, data_b = mlp.backprop(Ws, bs, X, Y)
         params = Ws if which == 0 else bs
         for l, P in enumerate(params):
             def J(p, l=l):
-                Ws2, bs2 = _copy(Ws), _copy(bs)
+                Ws2, bs2 = float_copies(Ws), float_copies(bs)
                 (Ws2 if which == 0 else bs2)[l] = p
                 return mlp.cost(Ws2, bs2, X, Y, lam=lam)
             # step 1e-5: with lam > 0 the cost is larger, and round-off (~1e-16 |J| / eps) must stay far below 1e-6

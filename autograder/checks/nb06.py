@@ -10,7 +10,8 @@ import numpy as np
 
 from .. import mlp
 from ..numgrad import numerical_gradient
-from ._core import Case, as_float_array, call, check_scalar, compare, remote_checks, repeat
+from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
+                    remote_checks, repeat)
 
 
 def _net(case: Case, n_in=None, n_out=None):
@@ -27,17 +28,6 @@ def _data(case: Case, sizes, m=None):
     return X, Y
 
 
-def _pair(name, out, n_layers):
-    if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise AssertionError(f"{name} should return a pair of lists (one entry per layer).")
-    a, b = out
-    if not (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b) == n_layers):
-        raise AssertionError(f"{name} should return two lists with one array per layer ({n_layers} layers).")
-    return list(a), list(b)
-
-
-def _copy(arrays):
-    return [np.array(a, dtype=np.float64, copy=True) for a in arrays]
 
 
 # ---------------------------------------------------------------- Part A
@@ -58,7 +48,7 @@ def check_forward(forward) -> None:
     def one(case: Case) -> None:
         sizes, Ws, bs = _net(case)
         X, _ = _data(case, sizes)
-        out = call("forward", forward, _copy(Ws), _copy(bs), X.copy())
+        out = call("forward", forward, float_copies(Ws), float_copies(bs), X.copy())
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise AssertionError("forward should return (zs, activations).")
         zs, acts = out
@@ -77,7 +67,7 @@ def check_cost(cost) -> None:
     def one(case: Case) -> None:
         sizes, Ws, bs = _net(case)
         X, Y = _data(case, sizes)
-        got = check_scalar("cost(...)", call("cost", cost, _copy(Ws), _copy(bs), X.copy(), Y.copy()))
+        got = check_scalar("cost(...)", call("cost", cost, float_copies(Ws), float_copies(bs), X.copy(), Y.copy()))
         want = mlp.cost(Ws, bs, X, Y)
         if abs(got - want) > 1e-10 * max(1.0, abs(want)):
             m = X.shape[1]
@@ -98,11 +88,11 @@ def _check_backprop(backprop, which: int) -> None:
     def one(case: Case) -> None:
         sizes, Ws, bs = _net(case)
         X, Y = _data(case, sizes)
-        out = _pair("backprop", call("backprop", backprop, _copy(Ws), _copy(bs), X.copy(), Y.copy()), len(Ws))
+        out = layer_pair("backprop", call("backprop", backprop, float_copies(Ws), float_copies(bs), X.copy(), Y.copy()), len(Ws))
         params = Ws if which == 0 else bs
         for l, P in enumerate(params):
             def J(p, l=l):
-                Ws2, bs2 = _copy(Ws), _copy(bs)
+                Ws2, bs2 = float_copies(Ws), float_copies(bs)
                 (Ws2 if which == 0 else bs2)[l] = p
                 return mlp.cost(Ws2, bs2, X, Y)
             compare(f"{label}^{l + 1}", out[which][l], numerical_gradient(J, P), case, batch_size=X.shape[1])
@@ -173,9 +163,9 @@ def check_sgd_epoch(sgd_epoch) -> None:
         order = case.rng.permutation(m)
         batches = [order[k:k + size] for k in range(0, m, size)]
         eta = float(case.rng.uniform(0.1, 2.0))
-        out = _pair("sgd_epoch", call("sgd_epoch", sgd_epoch, _copy(Ws), _copy(bs), X.copy(), Y.copy(), eta,
+        out = layer_pair("sgd_epoch", call("sgd_epoch", sgd_epoch, float_copies(Ws), float_copies(bs), X.copy(), Y.copy(), eta,
                                       [b.copy() for b in batches]), len(Ws))
-        rW, rb = _copy(Ws), _copy(bs)
+        rW, rb = float_copies(Ws), float_copies(bs)
         for idx in batches:
             dW, db = mlp.backprop(rW, rb, X[:, idx], Y[:, idx])
             rW = [W - eta * d for W, d in zip(rW, dW)]
@@ -213,7 +203,7 @@ def check_train(train) -> None:
     if not (isinstance(out, tuple) and len(out) == 3):
         raise AssertionError("train should return (Ws, bs, losses).")
     Ws, bs, losses = out
-    Ws, bs = _pair("train", (Ws, bs), 3)
+    Ws, bs = layer_pair("train", (Ws, bs), 3)
     losses = as_float_array("losses", losses).ravel()
     if losses.size != 3:
         raise AssertionError(f"train should record one loss per epoch: 3 epochs gave {losses.size} losses.")
@@ -242,14 +232,14 @@ def check_accuracy(predict, accuracy) -> None:
         sizes, Ws, bs = _net(case, n_out=case.integer(2, 6))
         X, _ = _data(case, sizes, case.integer(5, 20))
         want_pred = np.argmax(mlp.forward(Ws, bs, X)[1][-1], axis=0)
-        got = as_float_array("predict(...)", call("predict", predict, _copy(Ws), _copy(bs), X.copy()))
+        got = as_float_array("predict(...)", call("predict", predict, float_copies(Ws), float_copies(bs), X.copy()))
         if got.shape != want_pred.shape or not np.array_equal(got, want_pred):
             raise AssertionError(f"predict should return the index of the largest output for each column, shape "
                                  f"{want_pred.shape}. ({case})")
         labels = want_pred.copy()
         flip = case.rng.choice(len(labels), size=case.integer(1, len(labels) - 1), replace=False)
         labels[flip] = (labels[flip] + 1) % sizes[-1]
-        acc = check_scalar("accuracy(...)", call("accuracy", accuracy, _copy(Ws), _copy(bs), X.copy(), labels))
+        acc = check_scalar("accuracy(...)", call("accuracy", accuracy, float_copies(Ws), float_copies(bs), X.copy(), labels))
         want = 1.0 - len(flip) / len(labels)
         if abs(acc - want) > 1e-12:
             raise AssertionError(f"accuracy should be the fraction of correct predictions, {want:.4f}; got {acc}. ({case})")
