@@ -27,8 +27,14 @@ build: $(STAMP)
 	$(PY) -m autograder build
 
 ## make grade SUBMITTED=path/to/submitted: autograde a class
+## make grade ZIP=download.zip A=01_chain_rule [LMS=canvas|moodle|blackboard]: autograde an LMS download
+LMS ?= canvas
 grade: $(STAMP)
+ifdef ZIP
+	$(PY) -m autograder grade --zip $(ZIP) --lms $(LMS) $(A)
+else
 	$(PY) -m autograder grade --submitted $(SUBMITTED)
+endif
 
 ## The nbgrader exchange (docs/exchange.md): make exchange-release A=01_chain_rule, then collect, autograde,
 ## feedback, release-feedback. The exchange is $$BACKPROP_EXCHANGE, or run/course/exchange/ by default.

@@ -2,15 +2,18 @@
 
     python -m autograder.judge --socket PATH
 
-During ``python -m autograder grade`` each submission gets its own judge. The student's kernel inherits the socket
-path in ``BACKPROP_JUDGE``. When a hidden test cell calls ``nbNN.check_x(student_fn)``, the kernel only connects and
-sends the check's name and its arguments; student functions travel as handles. The judge runs the real check here:
-it draws the random case, calls the student's function through the socket (the kernel runs it and sends the result
-back as plain data), computes the reference, compares, and records the verdict. Patching numpy, builtins, the
-exception hooks or the check modules inside the kernel changes nothing here.
+During ``python -m autograder grade`` each grading worker has its own judge, which serves one submission at a time.
+The student's kernel inherits the socket path in ``BACKPROP_JUDGE``. When a hidden test cell calls
+``nbNN.check_x(student_fn)``, the kernel only connects and sends the check's name and its arguments; student functions
+travel as handles. The judge runs the real check here: it draws the random case, calls the student's function through
+the socket (the kernel runs it and sends the result back as plain data), computes the reference, compares, and
+records the verdict. Patching numpy, builtins, the exception hooks or the check modules inside the kernel changes
+nothing here.
 
-On exit (SIGTERM or end of input) the judge prints its ledger to stdout as JSON lines, one verdict per check run, for
-the grading process to read through the pipe: the ledger is never a file the kernel could write.
+When the grading process writes ``ledger`` on the judge's stdin (after each submission, and before the next), the
+judge prints the verdicts since the last request to stdout as JSON lines, one per check run, then ``END OF LEDGER``,
+and starts a new ledger; on exit (SIGTERM or end of input) it prints what is left. The ledger only ever travels through
+these pipes: it is never a file the kernel could write, and the kernel has no way to ask for or reset it.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import importlib
 import json
 import os
 import re
+import selectors
 import signal
 import socket
 import sys
@@ -27,6 +31,7 @@ import time
 from .wire import Endpoint, ProtocolError
 
 _CHECK = re.compile(r"^nb\d\d\.check_\w+$")
+END = "END OF LEDGER"
 LEDGER: list[dict] = []
 
 
@@ -69,10 +74,18 @@ def serve(conn: socket.socket) -> None:
     LEDGER.append({"check": name, "ok": ok, "message": message[:500], "seconds": round(time.perf_counter() - t0, 4)})
 
 
-def dump_and_exit(*_):
+def dump(out=None) -> None:
+    """Write the ledger so far as JSON lines, then END, and start a new one."""
+    out = out or sys.stdout
     for entry in LEDGER:
-        sys.stdout.write(json.dumps(entry) + "\n")
-    sys.stdout.flush()
+        out.write(json.dumps(entry) + "\n")
+    out.write(END + "\n")
+    out.flush()
+    LEDGER.clear()
+
+
+def dump_and_exit(*_):
+    dump()
     os._exit(0)
 
 
@@ -85,12 +98,25 @@ def main(argv=None) -> None:
     server.bind(args.socket)
     os.chmod(args.socket, 0o666)  # the kernel may run as another, unprivileged user
     server.listen(4)
+    sel = selectors.DefaultSelector()
+    sel.register(server, selectors.EVENT_READ)
+    sel.register(sys.stdin, selectors.EVENT_READ)
     sys.stderr.write("judge ready\n")
     sys.stderr.flush()
     while True:
-        conn, _ = server.accept()
-        with conn:
-            serve(conn)
+        for key, _ in sel.select():
+            if key.fileobj is server:
+                conn, _ = server.accept()
+                with conn:
+                    serve(conn)
+            else:
+                # The grading process's control channel (never reachable from the kernel): "ledger" asks for the
+                # verdicts since the last request; they come only between two checks, never in the middle of one.
+                line = sys.stdin.readline()
+                if not line:
+                    dump_and_exit()
+                if line.strip() == "ledger":
+                    dump()
 
 
 if __name__ == "__main__":

@@ -56,6 +56,23 @@ def worker_user(index: int) -> tuple[int, int]:
     return pw.pw_uid, pw.pw_gid
 
 
+def kill_user(uid: int) -> int:
+    """SIGKILL every process of the sandbox user ``uid`` (what a kernel may have left running); returns how many."""
+    import signal
+
+    killed = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid == uid:
+                os.kill(int(entry), signal.SIGKILL)
+                killed += 1
+        except (OSError, ProcessLookupError):
+            pass
+    return killed
+
+
 def write_stubs(stub_root: Path, check_modules: dict[str, list[str]], package_dir: Path) -> None:
     """A stand-in ``autograder`` package for the kernel: the wire and client modules, and for each checks module
     its check names, each a call to the judge. No reference code, no solutions."""
@@ -76,7 +93,9 @@ def prepare(work: Path, uid: int, gid: int, hide: list[str], check_modules: dict
     package_dir = Path(__file__).resolve().parent
     write_stubs(work / "stub", check_modules, package_dir)
     (work / "home").mkdir(exist_ok=True)
-    course_pkg = Path(importlib.util.find_spec("course").origin).parent
+    spec = importlib.util.find_spec("course")
+    # (a directory named course/ on sys.path would shadow the package as a namespace package with no origin)
+    course_pkg = Path(spec.origin).parent if spec and spec.origin else package_dir.parent / "course"
     keep = sorted({sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent), str(course_pkg)})
     spec = {"uid": uid, "gid": gid, "work": str(work), "hide": hide, "keep": keep, "python": sys.executable}
     (work / "spec.json").write_text(json.dumps(spec))
@@ -90,7 +109,7 @@ def prepare(work: Path, uid: int, gid: int, hide: list[str], check_modules: dict
     os.chmod(work, 0o700)
     return {
         "env": {"JUPYTER_PATH": str(work / "jupyter")},
-        "args": ["--KernelManager.transport=ipc", f"--KernelManager.ip={work / 'kernel'}"],
+        "config": {"KernelManager.transport": "ipc", "KernelManager.ip": str(work / "kernel")},
     }
 
 

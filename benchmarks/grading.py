@@ -1,13 +1,13 @@
-"""Grading throughput: the course's CLI (one nbgrader process per submission, in parallel) against plain sequential
-``nbgrader autograde`` (one process for the whole class), on the same generated class, in the same run.
+"""Grading throughput: the course's CLI (long-lived nbgrader workers, one per core, grading in parallel) against plain
+sequential ``nbgrader autograde`` (one process for the whole class), on the same generated class, in the same run.
 
 1. A class of N submissions (default 40) is generated from the demo class (autograder/demo_class/): student ids
    s000, s001, ... take turns being ada (perfect), ben (the assignment's typical bug, DEMO_BUG), cy (blank: the
    release unchanged) and dee (one part left blank, BROKEN_PART). Every assignment that has a release/ and a demo
    class is used (01_chain_rule at least).
 2. CLI: ``autograder.grade.grade(course, assignments, jobs=os.cpu_count())`` in a fresh course copy
-   (``grade.prepare``): generate_assignment, autograde in parallel (each submission with its own nbgrader process,
-   its own judge process and, where the machine allows, a sandboxed kernel; ``--no-sandbox`` turns the sandbox off),
+   (``grade.prepare``): generate_assignment, autograde in parallel (on ``jobs`` long-lived nbgrader workers,
+   autograder/worker.py; each submission with its own judge process and, where the machine allows, a sandboxed kernel; ``--no-sandbox`` turns the sandbox off),
    per-cell results capped by the judge, generate_feedback, grades.csv.
 3. Sequential: in a second fresh course copy, ``nbgrader generate_assignment A`` then ``nbgrader autograde A --force``
    over all students in one process; then (timed apart, for the like-for-like ratio) generate_feedback and export.
@@ -17,8 +17,10 @@
    A third ratio estimates the idle-machine figure from CPU time (user + system of all child processes, which a busy
    machine disturbs much less than wall time): min(jobs, CPUs) x sequential CPU / CLI CPU.
 4. The per-notebook floor: a kernel start plus a trivial one-cell notebook (nbclient), and ``nbgrader autograde`` of
-   a trivial one-cell notebook for one student (what each CLI submission pays at least: nbgrader's start, its database
-   and a kernel), and the same trivial notebook for several students in one nbgrader process (the sequential floor).
+   a trivial one-cell notebook for one student in a fresh process (nbgrader's start, its database and a kernel: what
+   each submission would pay with one nbgrader process per submission), the same trivial notebook for several students
+   in one nbgrader process (the sequential floor), and for several students on one CLI worker (``grade.Worker``,
+   without judge or sandbox: the CLI's floor).
 5. The hidden-test time per notebook: each assignment's source (solution) notebook executed with nbclient under
    NBGRADER_EXECUTION=autograde with record_timing=True: the graded test cells' time (cell timestamps) and the
    ``### BEGIN/END HIDDEN TESTS`` blocks' own time (timer lines added in memory, as benchmarks/notebooks.py does).
@@ -112,7 +114,8 @@ def cli_extras(no_sandbox: bool) -> str:
     """What the CLI does per submission beyond plain ``nbgrader autograde``, as far as this checkout has it."""
     from autograder import grade
 
-    extras = ["precheck", "its own nbgrader process"]
+    extras = ["precheck", "a long-lived nbgrader worker per job" if hasattr(grade, "Worker")
+              else "its own nbgrader process"]
     if hasattr(grade, "Judge"):
         extras.append("a judge process (hidden checks decided outside the kernel)")
     if "isolate" in grade.Limits.__dataclass_fields__:
@@ -209,7 +212,38 @@ def trivial_nbgrader(work: Path, reps: int, students: int) -> tuple[float, float
     t, c = time.perf_counter(), child_cpu()
     nbg.run(["autograde", "floor", "--force"], cwd=course, db=db, timeout=600)
     many, many_cpu = (time.perf_counter() - t) / students, (child_cpu() - c) / students
-    return one, one_cpu, many, many_cpu
+    worker, worker_cpu = trivial_worker(course, students)
+    return one, one_cpu, many, many_cpu, worker, worker_cpu
+
+
+def trivial_worker(course: Path, students: int) -> tuple[float, float]:
+    """Wall and CPU seconds per student of the trivial notebook autograded on one CLI worker (``grade.Worker``, no
+    judge, no sandbox), not counting the worker's own start. CPU is counted once the worker has exited."""
+    from autograder import grade
+
+    worker = grade.Worker(0, course)
+    worker.start()
+    c_start = child_cpu()
+    t = time.perf_counter()
+    for i in range(students):
+        res = worker.call({"op": "autograde", "assignment": "floor", "student": f"f{i:03d}"}, timeout=120)
+        if res.returncode != 0:
+            raise RuntimeError(res.output[-2000:])
+    wall = (time.perf_counter() - t) / students
+    start_cpu = _worker_start_cpu(course)
+    worker.stop()
+    return wall, max(0.0, child_cpu() - c_start - start_cpu) / students
+
+
+def _worker_start_cpu(course: Path) -> float:
+    """CPU seconds of starting a worker and stopping it idle (subtracted from the floor above)."""
+    from autograder import grade
+
+    c = child_cpu()
+    w = grade.Worker(0, course)
+    w.start()
+    w.stop()
+    return child_cpu() - c
 
 
 # ---------------------------------------------------------------- hidden tests
@@ -326,7 +360,7 @@ def main(argv=None) -> int:
 
         print(f"[3/4] floors ({reps} repetition(s), min) ... ({load()})", flush=True)
         floor_kernel = trivial_nbclient(reps)
-        floor_one, floor_one_cpu, floor_many, floor_many_cpu = trivial_nbgrader(work, reps,
+        floor_one, floor_one_cpu, floor_many, floor_many_cpu, floor_w, floor_w_cpu = trivial_nbgrader(work, reps,
                                                                                  students=3 if args.quick else 6)
         print(f"[4/4] hidden tests (source notebooks under NBGRADER_EXECUTION=autograde) ... ({load()})", flush=True)
         hidden = {a: hidden_times(a) for a in assignments}
@@ -345,6 +379,10 @@ def main(argv=None) -> int:
         print(f"CLI graded {len(cli_scores)}/{len(outcomes)}"
               + (f" (not graded: {', '.join(f'{o.student}: {o.reason}' for o in not_graded)})" if not_graded else "")
               + f"; sequential recorded {len(seq_scores)}; same scores both ways: {'yes' if same else 'NO'}")
+        for key in sorted(set(cli_scores) | set(seq_scores)):
+            if cli_scores.get(key) != seq_scores.get(key):
+                print(f"  score differs: {key[0]} {key[1]} ({who.get(key[1], '?')}): CLI {cli_scores.get(key)}, "
+                      f"sequential {seq_scores.get(key)}")
         t = time.perf_counter()
         html = report.write_report(cli_course, outcomes)
         print(f"class report: {html} ({time.perf_counter() - t:.1f} s to draw)"
@@ -372,8 +410,10 @@ def main(argv=None) -> int:
         print(C.table(
             ["floor (per notebook)", "wall", "CPU"],
             [["kernel start + trivial one-cell notebook (nbclient)", f"{floor_kernel:.2f} s", "-"],
-             ["nbgrader autograde, trivial notebook, one student (each CLI submission pays this)",
+             ["nbgrader autograde, trivial notebook, one student, fresh nbgrader process",
               f"{floor_one:.2f} s", f"{floor_one_cpu:.2f} s"],
+             ["CLI worker (grade.Worker), trivial notebook, per student (each CLI submission pays this, plus its "
+              "judge and sandbox)", f"{floor_w:.2f} s", f"{floor_w_cpu:.2f} s"],
              ["nbgrader autograde, trivial notebook, per student in one process (sequential)", f"{floor_many:.2f} s",
               f"{floor_many_cpu:.2f} s"]]))
         print()
@@ -407,9 +447,10 @@ def main(argv=None) -> int:
         print(f"RATIO throughput CLI/sequential [estimate for an idle {ncpu}-CPU machine from CPU time: "
               f"{min(jobs, ncpu)} x sequential CPU / CLI CPU, assumes both CPU-bound]: {est:.2f} "
               f"(target >= {TARGET_RATIO}: {verdict(est)}; {seq_grade_cpu:.1f} s vs {cli_cpu:.1f} s of CPU)")
-        print(f"RATIO floor nbgrader-process/kernel [trivial notebook]: {floor_one / floor_kernel:.2f} "
-              f"({floor_one:.2f} s per CLI submission at least, {floor_kernel:.2f} s of it kernel start + trivial "
-              f"notebook; sequential: {floor_many:.2f} s per student)")
+        print(f"RATIO floor CLI-worker/kernel [trivial notebook, per student]: {floor_w / floor_kernel:.2f} "
+              f"({floor_w:.2f} s per CLI submission at least, against {floor_kernel:.2f} s for a kernel start + "
+              f"trivial notebook; sequential nbgrader: {floor_many:.2f} s per student; a fresh nbgrader process per "
+              f"student: {floor_one:.2f} s)")
         for a, h in hidden.items():
             hw = sum(w for w, _ in h["hidden"].values())
             hc = sum(c for _, c in h["hidden"].values())

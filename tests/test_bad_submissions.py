@@ -99,3 +99,24 @@ def test_gradebook_keeps_every_student_and_the_good_grade(graded):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         assert {s.id for s in gb.students} >= {"good", "endless_loop", "os_exit", "invalid_json", "renamed", "missing"}
         assert gb.find_submission(A, "good").score == 17
+
+
+def test_nothing_is_left_running(graded):
+    """The stubborn hang's kernel ignores interrupts and outlives its notebook's time limit: killing its worker must
+    take the kernel along. After the class, no grading worker or kernel of ours is still alive."""
+    import os
+    import time
+
+    time.sleep(1)  # SIGKILLed processes need a moment to be reaped
+    left = []
+    for pid in grade.descendants(os.getpid()):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and ("ipykernel" in cmd or "autograder.worker" in cmd or "autograder.sandbox" in cmd):
+            left.append(cmd[:200])
+    assert not left, f"still running after grading: {left}"
+    course, _, _ = graded
+    assert (course / "feedback" / "good" / A / f"{A}.html").exists(), "the good student's feedback is missing"

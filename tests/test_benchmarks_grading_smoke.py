@@ -27,7 +27,7 @@ def test_grading_quick_prints_ratio_lines():
     assert proc.returncode == 0, f"exit {proc.returncode}\n{out[-3000:]}\n{proc.stderr[-3000:]}"
     names = [m.group(1) for m in RATIO.finditer(out)]
     assert names.count("throughput CLI/sequential") == 3, out
-    assert "floor nbgrader-process/kernel" in names, out
+    assert "floor CLI-worker/kernel" in names, out
     assert "hidden-test time/budget" in names, out
     for m in RATIO.finditer(out):
         float(m.group(3))  # a number, whatever its value

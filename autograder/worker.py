@@ -1,0 +1,112 @@
+"""A long-lived nbgrader worker: imports nbgrader once, then runs one nbgrader step at a time for the grading CLI.
+
+    python -m autograder.worker COURSE_DIR
+
+Starting nbgrader costs about 2 s of CPU (mostly imports), more than grading a short notebook. The grading CLI
+(autograder/grade.py) therefore keeps one of these per core and sends it tasks, one JSON line each on stdin; each
+answer is one JSON line on the stdout the worker had at start (its fd 1 then points at stderr, so a stray print never
+breaks the protocol). Tasks:
+
+    {"op": "autograde", "assignment": A, "student": S, "config": {...}, "env": {...}}
+    {"op": "generate_assignment", "assignment": A}
+    {"op": "generate_feedback", "assignment": A, "student": S}
+    {"op": "export", "to": PATH}
+    answer: {"success": bool, "log": str, "error": str}
+
+Each task runs nbgrader's own app through ``NbGraderAPI`` with the course's ``nbgrader_config.py``, plus the task's
+``config`` ("Section.trait": value, e.g. the per-cell time limit and the sandbox's kernel transport) and, for the
+duration of the task, its ``env`` (the submission's judge socket, the sandbox's kernelspec path). The kernels it starts
+inherit that environment, and its memory limit (RLIMIT_AS, set by the CLI when it starts the worker).
+
+The worker never runs student code: nbgrader only reads the notebook and talks to the kernel. What a submission can do
+to the worker is bounded by the CLI: past the notebook's time limit it kills the worker and every process under it,
+and starts a new worker for the next submission.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+
+LOG_LIMIT = 20_000   # characters of nbgrader's log sent back per task (the tail)
+READY = "worker ready"
+
+
+@contextmanager
+def environment(extra: dict):
+    old = {k: os.environ.get(k) for k in extra}
+    os.environ.update({k: str(v) for k, v in extra.items()})
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def task_config(base, course: Path, overrides: dict):
+    """The course's config, rooted at ``course`` with its gradebook, plus ``overrides`` ("Section.trait": value)."""
+    cfg = copy.deepcopy(base)
+    cfg.CourseDirectory.root = str(course)
+    cfg.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
+    for key, value in overrides.items():
+        section, trait = key.rsplit(".", 1)
+        cfg[section][trait] = value
+    return cfg
+
+
+def run_task(base, course: Path, task: dict) -> dict:
+    from nbgrader.apps import NbGraderAPI
+
+    cfg = task_config(base, course, task.get("config", {}))
+    op = task["op"]
+    with environment(task.get("env", {})):
+        api = NbGraderAPI(config=cfg)
+        if op == "autograde":
+            return api.autograde(task["assignment"], task["student"], force=True, create=True)
+        if op == "generate_assignment":
+            return api.generate_assignment(task["assignment"], force=True, create=True)
+        if op == "generate_feedback":
+            return api.generate_feedback(task["assignment"], task.get("student"), force=True)
+        if op == "export":
+            from nbgrader.api import Gradebook
+            from nbgrader.plugins import CsvExportPlugin
+
+            plugin = CsvExportPlugin(config=cfg)
+            plugin.to = task["to"]
+            with Gradebook(cfg.CourseDirectory.db_url, str(cfg.CourseDirectory.course_id)) as gb:
+                plugin.export(gb)
+            return {"success": True}
+    return {"success": False, "error": f"unknown task {op!r}"}
+
+
+def main(argv=None) -> None:
+    course = Path((argv or sys.argv[1:])[0]).resolve()
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    from traitlets.config.loader import PyFileConfigLoader
+    import nbgrader.apps  # noqa: F401  (the import this process exists to pay once)
+
+    base = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    proto.write(json.dumps({"ready": READY, "pid": os.getpid()}) + "\n")
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            result = run_task(base, course, json.loads(line))
+        except Exception:  # noqa: BLE001  (an nbgrader step failed outside capture_log: report it, stay up)
+            result = {"success": False, "error": traceback.format_exc()}
+        result = {k: (v[-LOG_LIMIT:] if isinstance(v, str) else v) for k, v in result.items()}
+        proto.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
