@@ -183,7 +183,6 @@ class Worker:
             self.kill()
             raise RuntimeError(f"the nbgrader worker did not start: {line!r}\n{tail}")
 
-
     def _readline(self, timeout: float) -> str | None:
         """The next protocol line; None past ``timeout`` seconds; '' when the worker died."""
         return self.reader.readline(timeout)

@@ -10,7 +10,7 @@ What it shows, for the instructor after a grading run:
 - the failure rate of each part (test cell): the share of graded submissions that lost points on it;
 - the most frequent causes of failure: the bug a hidden check diagnosed ("Diagnosis: sign error ..."), or else what
   the error says (left blank, wrong shape, a name not defined, a warning on stderr ...), grouped;
-- the slowest submissions (``Outcome.seconds``: the nbgrader process, kernel start included);
+- the slowest submissions (``Outcome.seconds``: nbgrader's autograde of that notebook, kernel start included);
 - every submission that could not be graded, with its reason.
 
 Figures are drawn with matplotlib's Agg canvas on private Figure objects (no pyplot, no global backend switch), so
@@ -295,7 +295,7 @@ def plot_slowest(slow: list[Outcome], path: Path) -> None:
         values = [o.seconds for o in slow][::-1]
         colors = ["#4c72b0" if o.status == "graded" else "#c44e52" for o in slow][::-1]
         ax.barh(labels, values, color=colors)
-        ax.set_xlabel("seconds (nbgrader process and kernel, wall clock)")
+        ax.set_xlabel("seconds (autograde and kernel, wall clock)")
         ax.tick_params(axis="y", labelsize=8)
         fig.suptitle("slowest submissions (red: not graded)", fontsize=10)
     _save(fig, path)
@@ -385,7 +385,7 @@ def write_report(course_dir, outcomes) -> Path:
         f'<img src="{FIG_BUGS}" alt="most frequent causes of failure">',
         _table(["cause", "kind", "submissions", "failed tests", "where", "example"], cause_rows),
         "<h2>Slowest submissions</h2>",
-        '<p class="note">Wall-clock seconds of each submission\'s nbgrader process (kernel start included), measured '
+        '<p class="note">Wall-clock seconds of each submission\'s autograde (kernel start included), measured '
         "while the others ran in parallel.</p>",
         f'<img src="{FIG_SLOW}" alt="slowest submissions">',
         _table(["student", "assignment", "seconds", "status", "score or reason"], slow_rows),
