@@ -170,7 +170,7 @@ def students_of(course: Course, assignment: str) -> list[str]:
 
 
 def autograde(course: Course, assignments: list[str], jobs: int | None = None, limits=None, log=print) -> list:
-    """Autograde every collected submission (one ``nbgrader autograde --student`` process each, in parallel), with the
+    """Autograde every collected submission (in parallel on the grading CLI's long-lived nbgrader workers), with the
     config's due dates and late penalty; write grades.csv; return grade.Outcome objects (score net of the penalty)."""
     from nbgrader.api import Gradebook
 
