@@ -252,11 +252,7 @@ class Worker:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        for f in (self.proc.stdin, self.proc.stdout):
-            try:
-                f.close()
-            except OSError:
-                pass
+        _close_quietly(self.proc.stdin, self.proc.stdout)
         self.proc = None
 
 
@@ -319,20 +315,13 @@ class Judge:
 
     def stop(self) -> None:
         if self.proc is not None:
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
+            _close_quietly(self.proc.stdin)   # end of input: the judge exits
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-            for f in (self.proc.stdout, self.proc.stderr):
-                try:
-                    f.close()
-                except OSError:
-                    pass
+            _close_quietly(self.proc.stdout, self.proc.stderr)
             self.proc = None
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -359,6 +348,15 @@ class LineReader:
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         return line.decode(errors="replace") + "\n"
+
+
+def _close_quietly(*files) -> None:
+    """Close a child's pipes; one the child already broke is no error."""
+    for f in files:
+        try:
+            f.close()
+        except OSError:
+            pass
 
 
 def _drain(stream, tail: deque | None) -> None:
