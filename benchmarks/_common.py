@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -174,3 +175,48 @@ def cell_seconds(cell) -> float:
     except (KeyError, ValueError):
         return 0.0
     return (t1 - t0).total_seconds()
+
+
+# ---------------------------------------------------------------- hidden-test timing (grading.py, notebooks.py)
+
+HIDDEN_MARK = "@@HIDDEN-TIMES@@"
+_BEGIN_HIDDEN = re.compile(r"^([ \t]*)### BEGIN HIDDEN TESTS[ \t]*$", re.M)
+_END_HIDDEN = re.compile(r"^([ \t]*)### END HIDDEN TESTS[ \t]*$", re.M)
+
+
+def instrument_hidden(nb):
+    """A copy of ``nb`` whose hidden-test blocks record their wall and CPU (kernel process) seconds, with a first cell
+    that starts the kernel's CPU clock and a last cell that prints, after HIDDEN_MARK, JSON
+    {"hidden": {grade_id: [wall, cpu]}, "cpu": the kernel's CPU seconds for the whole notebook}. Returns
+    (copy, number of hidden blocks). The notebook file is never written."""
+    import copy
+
+    import nbformat
+
+    nb = copy.deepcopy(nb)
+    clock = "(__import__('time').perf_counter(), __import__('time').process_time())"
+    n = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "### BEGIN HIDDEN TESTS" not in cell.source:
+            continue
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell{n}")
+        n += 1
+        src = _BEGIN_HIDDEN.sub(lambda m: f"{m.group(0)}\n{m.group(1)}__bench_t0 = {clock}", cell.source)
+        src = _END_HIDDEN.sub(lambda m: (f"{m.group(1)}__bench_t1 = {clock}; __bench_hidden[{gid!r}] = "
+                                         f"(__bench_t1[0] - __bench_t0[0], __bench_t1[1] - __bench_t0[1])\n"
+                                         f"{m.group(0)}"), src)
+        cell.source = src
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        "__bench_hidden = {}; __bench_cpu0 = __import__('time').process_time()"))
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f"print({HIDDEN_MARK!r} + __import__('json').dumps({{'hidden': __bench_hidden, "
+        "'cpu': __import__('time').process_time() - __bench_cpu0}))"))
+    return nb, n
+
+
+def hidden_report(executed_nb) -> dict:
+    """What the last cell of an executed ``instrument_hidden`` copy printed ({} when it did not run)."""
+    for out in executed_nb.cells[-1].get("outputs", []):
+        if out.get("output_type") == "stream" and HIDDEN_MARK in out.get("text", ""):
+            return json.loads(out["text"].split(HIDDEN_MARK, 1)[1])
+    return {}

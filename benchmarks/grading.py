@@ -23,7 +23,7 @@ sequential ``nbgrader autograde`` (one process for the whole class), on the same
    without judge or sandbox: the CLI's floor).
 5. The hidden-test time per notebook: each assignment's source (solution) notebook executed with nbclient under
    NBGRADER_EXECUTION=autograde with record_timing=True: the graded test cells' time (cell timestamps) and the
-   ``### BEGIN/END HIDDEN TESTS`` blocks' own time (timer lines added in memory, as benchmarks/notebooks.py does).
+   ``### BEGIN/END HIDDEN TESTS`` blocks' own time (timer lines added in memory by _common.instrument_hidden, shared with benchmarks/notebooks.py).
 
 Targets (issue 6): CLI throughput at least 1.8x sequential on 2 cores; hidden tests at most 1 s per notebook.
 The machine may be shared: the load average is printed before each phase, and figures are noisy.
@@ -36,9 +36,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -248,42 +246,13 @@ def _worker_start_cpu(course: Path) -> float:
 
 # ---------------------------------------------------------------- hidden tests
 
-HIDDEN_MARK = "@@GRADING-HIDDEN@@"
-_BEGIN = re.compile(r"^([ \t]*)### BEGIN HIDDEN TESTS[ \t]*$", re.M)
-_END = re.compile(r"^([ \t]*)### END HIDDEN TESTS[ \t]*$", re.M)
-
-
-def instrument(nb):
-    """A copy of ``nb`` whose hidden-test blocks record their wall and CPU (kernel process) seconds, and a last cell
-    that prints them after HIDDEN_MARK. The notebook file is never written."""
-    import nbformat
-
-    nb = copy.deepcopy(nb)
-    clock = "(__import__('time').perf_counter(), __import__('time').process_time())"
-    n = 0
-    for cell in nb.cells:
-        if cell.cell_type != "code" or "### BEGIN HIDDEN TESTS" not in cell.source:
-            continue
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell{n}")
-        n += 1
-        src = _BEGIN.sub(lambda m: f"{m.group(0)}\n{m.group(1)}__gb_t0 = {clock}", cell.source)
-        src = _END.sub(lambda m: (f"{m.group(1)}__gb_t1 = {clock}; __gb_hidden[{gid!r}] = "
-                                  f"(__gb_t1[0] - __gb_t0[0], __gb_t1[1] - __gb_t0[1])\n{m.group(0)}"), src)
-        cell.source = src
-    nb.cells.insert(0, nbformat.v4.new_code_cell("__gb_hidden = {}"))
-    nb.cells.append(nbformat.v4.new_code_cell(f"print({HIDDEN_MARK!r} + __import__('json').dumps(__gb_hidden))"))
-    return nb, n
-
-
-
-
 def hidden_times(assignment: str, timeout: int = 600) -> dict:
     """Execute the source notebook under NBGRADER_EXECUTION=autograde; time the graded test cells and hidden blocks."""
     import nbformat
     from nbclient import NotebookClient
 
     path = C.REPO / "source" / assignment / f"{assignment}.ipynb"
-    nb, n_hidden = instrument(nbformat.read(path, as_version=4))
+    nb, n_hidden = C.instrument_hidden(nbformat.read(path, as_version=4))
     env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
     env["NBGRADER_EXECUTION"] = "autograde"
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True, record_timing=True,
@@ -291,14 +260,13 @@ def hidden_times(assignment: str, timeout: int = 600) -> dict:
     t = time.perf_counter()
     client.execute(env=env)
     wall = time.perf_counter() - t
-    hidden, tests, errors, stderr = {}, {}, [], []
+    hidden = {k: tuple(v) for k, v in C.hidden_report(nb).get("hidden", {}).items()}
+    tests, errors, stderr = {}, [], []
     for i, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         gid = meta.get("grade_id", f"cell {i}")
         for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and HIDDEN_MARK in out.get("text", ""):
-                hidden = {k: tuple(v) for k, v in json.loads(out["text"].split(HIDDEN_MARK, 1)[1]).items()}
-            elif out.get("output_type") == "error":
+            if out.get("output_type") == "error":
                 errors.append(f"{gid}: {out.get('ename')}: {str(out.get('evalue'))[:200]}")
             elif out.get("output_type") == "stream" and out.get("name") == "stderr":
                 stderr.append(f"{gid}: {out.get('text', '')[:200].strip()}")

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
-import re
 import sys
 import time
 
@@ -32,38 +30,8 @@ ASSIGNMENTS = ["01_chain_rule", "02_backprop_depth", "03_gradient_checking", "04
                "05_regularization", "06_sgd_digits"]
 SOLUTION_BUDGET_S = 60.0  # all six solution notebooks together
 HIDDEN_BUDGET_S = 1.0     # hidden tests of one notebook
-MARK = "@@HIDDEN-TIMES@@"
-BEGIN = re.compile(r"^([ \t]*)### BEGIN HIDDEN TESTS[ \t]*$", re.M)
-END = re.compile(r"^([ \t]*)### END HIDDEN TESTS[ \t]*$", re.M)
-
-
 def source_path(name: str) -> str:
     return os.path.join(C.REPO, "source", name, f"{name}.ipynb")
-
-
-def instrument(nb):
-    """A copy of ``nb`` whose hidden-test blocks record their own duration, plus a last cell that prints them."""
-    nb = copy.deepcopy(nb)
-    n = 0
-    for cell in nb.cells:
-        if cell.cell_type != "code" or "### BEGIN HIDDEN TESTS" not in cell.source:
-            continue
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell{n}")
-        n += 1
-        src = BEGIN.sub(lambda m: (f"{m.group(0)}\n{m.group(1)}__bench_t0 = (__import__('time').perf_counter(), "
-                                   "__import__('time').process_time())"), cell.source)
-        src = END.sub(lambda m: (f"{m.group(1)}__bench_hidden[{gid!r}] = (__import__('time').perf_counter() - "
-                                 f"__bench_t0[0], __import__('time').process_time() - __bench_t0[1])\n{m.group(0)}"),
-                      src)
-        cell.source = src
-    import nbformat
-    nb.cells.insert(0, nbformat.v4.new_code_cell("__bench_hidden = {}; __bench_cpu0 = __import__('time').process_time()"))
-    nb.cells.append(nbformat.v4.new_code_cell(
-        f"print({MARK!r} + __import__('json').dumps({{'hidden': __bench_hidden, "
-        "'cpu': __import__('time').process_time() - __bench_cpu0}))"))
-    return nb, n
-
-
 
 
 def execute(nb, path_dir: str, grading: bool, timeout: int):
@@ -90,13 +58,6 @@ def execute(nb, path_dir: str, grading: bool, timeout: int):
     return wall, errors, stderr, nb
 
 
-def _report(done) -> dict:
-    for out in done.cells[-1].get("outputs", []):
-        if out.get("output_type") == "stream" and MARK in out.get("text", ""):
-            return json.loads(out["text"].split(MARK, 1)[1])
-    return {}
-
-
 def bench_notebook(name: str, timeout: int) -> dict:
     import nbformat
 
@@ -105,16 +66,16 @@ def bench_notebook(name: str, timeout: int) -> dict:
     d = os.path.dirname(path)
     row = {"name": name}
 
-    inst, n_hidden = instrument(nb)
+    inst, n_hidden = C.instrument_hidden(nb)
     wall, errors, stderr, done = execute(copy.deepcopy(inst), d, grading=False, timeout=timeout)
     cells = [(C.cell_seconds(c), c.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {i - 1}")
              for i, c in enumerate(done.cells) if c.cell_type == "code" and 0 < i < len(done.cells) - 1]
     row.update(solution_wall=wall, solution_cells=sum(s for s, _ in cells), solution_errors=errors,
                solution_stderr=stderr, slowest_cell=max(cells, default=(0.0, "-")),
-               solution_cpu=_report(done).get("cpu", float("nan")))
+               solution_cpu=C.hidden_report(done).get("cpu", float("nan")))
 
     wall, errors, stderr, done = execute(inst, d, grading=True, timeout=timeout)
-    rep = _report(done)
+    rep = C.hidden_report(done)
     hidden = rep.get("hidden", {})
     row.update(autograde_wall=wall, autograde_errors=errors, autograde_stderr=stderr, n_hidden=n_hidden,
                autograde_cpu=rep.get("cpu", float("nan")), hidden=hidden,
