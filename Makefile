@@ -40,17 +40,17 @@ endif
 ## feedback, release-feedback. The exchange is $$BACKPROP_EXCHANGE, or run/course/exchange/ by default.
 A ?=
 exchange-demo: $(STAMP)
-	$(PY) -m autograder.exchange demo 01_chain_rule
+	$(PY) -m autograder exchange demo 01_chain_rule
 exchange-release: $(STAMP)
-	$(PY) -m autograder.exchange release $(A)
+	$(PY) -m autograder exchange release $(A)
 exchange-collect: $(STAMP)
-	$(PY) -m autograder.exchange collect $(A)
+	$(PY) -m autograder exchange collect $(A)
 exchange-autograde: $(STAMP)
-	$(PY) -m autograder.exchange autograde $(A)
+	$(PY) -m autograder exchange autograde $(A)
 exchange-feedback: $(STAMP)
-	$(PY) -m autograder.exchange feedback $(A)
+	$(PY) -m autograder exchange feedback $(A)
 exchange-release-feedback: $(STAMP)
-	$(PY) -m autograder.exchange release-feedback $(A)
+	$(PY) -m autograder exchange release-feedback $(A)
 
 ## make lab: JupyterLab on the student notebooks
 lab: $(STAMP)
@@ -58,7 +58,7 @@ lab: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip 'setuptools>=77'
 	$(PY) -m pip install --quiet -e '.[browser]'
 	touch $@
 

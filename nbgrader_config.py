@@ -5,7 +5,7 @@ no gradebook.db is ever committed.
 """
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearOutput, Execute, IncludeHeaderFooter, LockCells
 
-from autograder.feedback import CleanFeedback
+from autograder.report.feedback import CleanFeedback
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -36,11 +36,11 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 c.GenerateFeedback.preprocessors = [CleanFeedback, GetGrades, CSSHTMLHeaderPreprocessor]
 
 # ---- Exchange (issue 9): the round trip through nbgrader's exchange, as on a shared course server. -----------------
-# Instructor steps: `python -m autograder.exchange release|collect|autograde|feedback|release-feedback ASSIGNMENT`.
+# Instructor steps: `python -m autograder exchange release|collect|autograde|feedback|release-feedback ASSIGNMENT`.
 # How to run the course on one shared machine or on JupyterHub: docs/exchange.md.
 import os as _os  # noqa: E402
 
-from autograder.exchange import LatePenalty  # noqa: E402
+from autograder.grading.exchange import LatePenalty  # noqa: E402
 
 # The exchange: $BACKPROP_EXCHANGE, or else exchange/ next to this file (the course run directory, run/course/, which
 # is git-ignored). A shared server sets BACKPROP_EXCHANGE (or edits this line), e.g. /srv/nbgrader/exchange.
@@ -50,7 +50,7 @@ c.Exchange.root = _os.environ.get("BACKPROP_EXCHANGE",
 c.Exchange.path_includes_course = True
 c.Exchange.timezone = "UTC"
 
-# Due dates (UTC), one per assignment. `python -m autograder.exchange release` and `autograde` write them into the
+# Due dates (UTC), one per assignment. `python -m autograder exchange release` and `autograde` write them into the
 # gradebook; an assignment not listed has no due date. Example: {"01_chain_rule": "2027-02-01 23:59:00 UTC"}
 c.CourseSchedule.due_dates = {}
 

@@ -1,13 +1,13 @@
 """Grading throughput: the course's CLI (long-lived nbgrader workers, one per core, grading in parallel) against plain
 sequential ``nbgrader autograde`` (one process for the whole class), on the same generated class, in the same run.
 
-1. A class of N submissions (default 40) is generated from the demo class (autograder/demo_class/): student ids
+1. A class of N submissions (default 40) is generated from the demo class (autograder/demo-class/): student ids
    s000, s001, ... take turns being ada (perfect), ben (the assignment's typical bug, DEMO_BUG), cy (blank: the
    release unchanged) and dee (one part left blank, BROKEN_PART). Every assignment that has a release/ and a demo
    class is used (01_chain_rule at least).
-2. CLI: ``autograder.grade.grade(course, assignments, jobs=os.cpu_count())`` in a fresh course copy
-   (``grade.prepare``): generate_assignment, autograde in parallel (on ``jobs`` long-lived nbgrader workers,
-   autograder/worker.py; each submission with its own judge process and, where the machine allows, a sandboxed kernel; ``--no-sandbox`` turns the sandbox off),
+2. CLI: ``autograder.grading.classrun.grade(course, assignments, jobs=os.cpu_count())`` in a fresh course copy
+   (``classrun.prepare``): generate_assignment, autograde in parallel (on ``jobs`` long-lived nbgrader workers,
+   autograder/grading/worker.py; each submission with its own judge process and, where the machine allows, a sandboxed kernel; ``--no-sandbox`` turns the sandbox off),
    per-cell results capped by the judge, generate_feedback, grades.csv.
 3. Sequential: in a second fresh course copy, ``nbgrader generate_assignment A`` then ``nbgrader autograde A --force``
    over all students in one process; then (timed apart, for the like-for-like ratio) generate_feedback and export.
@@ -19,7 +19,7 @@ sequential ``nbgrader autograde`` (one process for the whole class), on the same
 4. The per-notebook floor: a kernel start plus a trivial one-cell notebook (nbclient), and ``nbgrader autograde`` of
    a trivial one-cell notebook for one student in a fresh process (nbgrader's start, its database and a kernel: what
    each submission would pay with one nbgrader process per submission), the same trivial notebook for several students
-   in one nbgrader process (the sequential floor), and for several students on one CLI worker (``grade.Worker``,
+   in one nbgrader process (the sequential floor), and for several students on one CLI worker (``pool.Worker``,
    without judge or sandbox: the CLI's floor).
 5. The hidden-test time per notebook: each assignment's source (solution) notebook executed with nbclient under
    NBGRADER_EXECUTION=autograde with record_timing=True: the graded test cells' time (cell timestamps) and the
@@ -72,7 +72,8 @@ def load() -> str:
 
 
 def assignments_available(repo: Path) -> list[str]:
-    from autograder import build, nbg
+    from autograder.authoring import build
+    from autograder.grading import nbg
 
     out = []
     for a in nbg.assignments(repo):
@@ -84,7 +85,7 @@ def assignments_available(repo: Path) -> list[str]:
 
 def make_class(dest: Path, n: int, assignments: list[str]) -> dict[str, str]:
     """dest/<sNNN>/<assignment>/<assignment>.ipynb copied from the demo class; returns student -> demo student."""
-    from autograder import build
+    from autograder.authoring import build
 
     who = {}
     for i in range(n):
@@ -98,40 +99,36 @@ def make_class(dest: Path, n: int, assignments: list[str]) -> dict[str, str]:
 
 
 def run_cli(work: Path, submitted: Path, assignments: list[str], jobs: int, isolate: bool | None):
-    from autograder import grade
+    from autograder.grading import classrun, submission
 
-    course = grade.prepare(work / "cli", submitted=submitted)
-    limits = grade.Limits(isolate=isolate) if "isolate" in grade.Limits.__dataclass_fields__ else grade.Limits()
+    course = classrun.prepare(work / "cli", submitted=submitted)
+    limits = submission.Limits(isolate=isolate)
     t, c = time.perf_counter(), child_cpu()
-    outcomes = grade.grade(course, assignments, jobs=jobs, limits=limits, progress=False,
-                           log=lambda m: print(f"  (CLI) {m}", flush=True))
+    outcomes = classrun.grade(course, assignments, jobs=jobs, limits=limits, progress=False,
+                              log=lambda m: print(f"  (CLI) {m}", flush=True))
     return time.perf_counter() - t, child_cpu() - c, course, outcomes
 
 
 def cli_extras(no_sandbox: bool) -> str:
     """What the CLI does per submission beyond plain ``nbgrader autograde``, as far as this checkout has it."""
-    from autograder import grade
 
-    extras = ["precheck", "a long-lived nbgrader worker per job" if hasattr(grade, "Worker")
-              else "its own nbgrader process"]
-    if hasattr(grade, "Judge"):
-        extras.append("a judge process (hidden checks decided outside the kernel)")
-    if "isolate" in grade.Limits.__dataclass_fields__:
-        if no_sandbox:
-            extras.append("sandbox OFF (--no-sandbox)")
-        else:
-            from autograder import sandbox
-            ok, why = sandbox.available()
-            extras.append("a sandboxed kernel" if ok else f"no sandbox ({why})")
+    extras = ["precheck", "a long-lived nbgrader worker per job",
+              "a judge process (hidden checks decided outside the kernel)"]
+    if no_sandbox:
+        extras.append("sandbox OFF (--no-sandbox)")
+    else:
+        from autograder.grading import sandbox
+        ok, why = sandbox.available()
+        extras.append("a sandboxed kernel" if ok else f"no sandbox ({why})")
     return "per submission: " + ", ".join(extras)
 
 
 def run_sequential(work: Path, submitted: Path, assignments: list[str], timeout: float):
     """Plain nbgrader, one process per step, all students at once. Returns (times by step, CPU by step, course)."""
-    from autograder import grade, nbg
+    from autograder.grading import classrun, gradebook, nbg
 
-    course = grade.prepare(work / "seq", submitted=submitted)
-    db = grade.db_path(course)
+    course = classrun.prepare(work / "seq", submitted=submitted)
+    db = gradebook.db_path(course)
     steps = ["generate_assignment", "autograde", "generate_feedback", "export"]
     times, cpu = dict.fromkeys(steps, 0.0), dict.fromkeys(steps, 0.0)
 
@@ -186,7 +183,8 @@ def trivial_nbgrader(work: Path, reps: int, students: int) -> tuple[float, float
         wall and CPU seconds per student when ``students`` such notebooks are autograded by one nbgrader process)."""
     import nbformat
 
-    from autograder import nbauthor, nbg
+    from autograder.authoring import nbauthor
+    from autograder.grading import nbg
 
     course = work / "floor"
     if course.exists():
@@ -215,11 +213,11 @@ def trivial_nbgrader(work: Path, reps: int, students: int) -> tuple[float, float
 
 
 def trivial_worker(course: Path, students: int) -> tuple[float, float]:
-    """Wall and CPU seconds per student of the trivial notebook autograded on one CLI worker (``grade.Worker``, no
+    """Wall and CPU seconds per student of the trivial notebook autograded on one CLI worker (``pool.Worker``, no
     judge, no sandbox), not counting the worker's own start. CPU is counted once the worker has exited."""
-    from autograder import grade
+    from autograder.grading import pool
 
-    worker = grade.Worker(0, course)
+    worker = pool.Worker(0, course)
     worker.start()
     c_start = child_cpu()
     t = time.perf_counter()
@@ -235,10 +233,10 @@ def trivial_worker(course: Path, students: int) -> tuple[float, float]:
 
 def _worker_start_cpu(course: Path) -> float:
     """CPU seconds of starting a worker and stopping it idle (subtracted from the floor above)."""
-    from autograder import grade
+    from autograder.grading import pool
 
     c = child_cpu()
-    w = grade.Worker(0, course)
+    w = pool.Worker(0, course)
     w.start()
     w.stop()
     return child_cpu() - c
@@ -294,7 +292,7 @@ def main(argv=None) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     reps = 1 if args.quick else 3
 
-    from autograder import report
+    from autograder.report import page
 
     print("# benchmarks/grading.py: class grading throughput, CLI (parallel) vs plain sequential nbgrader autograde")
     print(f"machine: {C.cpu_model()}, {os.cpu_count()} logical CPUs; python {sys.version.split()[0]}")
@@ -316,7 +314,7 @@ def main(argv=None) -> int:
         print(f"class: {n} submissions x {len(assignments)} assignment(s) [{', '.join(assignments)}]: {mix}")
         print(f"work directory: {work}{'' if args.keep else ' (removed at the end)'}\n")
 
-        print(f"[1/4] CLI: autograder.grade.grade(jobs={jobs}) ... ({load()})", flush=True)
+        print(f"[1/4] CLI: autograder.grading.classrun.grade(jobs={jobs}) ... ({load()})", flush=True)
         print(f"      {cli_extras(args.no_sandbox)}", flush=True)
         cli_s, cli_cpu, cli_course, outcomes = run_cli(work, submitted, assignments, jobs,
                                                        False if args.no_sandbox else None)
@@ -352,7 +350,7 @@ def main(argv=None) -> int:
                 print(f"  score differs: {key[0]} {key[1]} ({who.get(key[1], '?')}): CLI {cli_scores.get(key)}, "
                       f"sequential {seq_scores.get(key)}")
         t = time.perf_counter()
-        html = report.write_report(cli_course, outcomes)
+        html = page.write_report(cli_course, outcomes)
         print(f"class report: {html} ({time.perf_counter() - t:.1f} s to draw)"
               + ("" if args.keep else " (removed with the work directory)"))
 
@@ -380,7 +378,7 @@ def main(argv=None) -> int:
             [["kernel start + trivial one-cell notebook (nbclient)", f"{floor_kernel:.2f} s", "-"],
              ["nbgrader autograde, trivial notebook, one student, fresh nbgrader process",
               f"{floor_one:.2f} s", f"{floor_one_cpu:.2f} s"],
-             ["CLI worker (grade.Worker), trivial notebook, per student (each CLI submission pays this, plus its "
+             ["CLI worker (pool.Worker), trivial notebook, per student (each CLI submission pays this, plus its "
               "judge and sandbox)", f"{floor_w:.2f} s", f"{floor_w_cpu:.2f} s"],
              ["nbgrader autograde, trivial notebook, per student in one process (sequential)", f"{floor_many:.2f} s",
               f"{floor_many_cpu:.2f} s"]]))

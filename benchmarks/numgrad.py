@@ -3,7 +3,7 @@
 For each network, on one batch of m examples (synthetic data, float64, sigmoid, lam = 0.1, 1 BLAS thread):
 
 * backprop: one call of ``mlp.backprop`` (every partial derivative at once);
-* full numerical gradient: ``autograder.numgrad.numerical_gradient`` (central differences, the course's one
+* full numerical gradient: ``autograder.checks.numgrad.numerical_gradient`` (central differences, the course's one
   implementation) of ``mlp.cost`` over every weight and bias: 2 cost evaluations per parameter;
 * sampled check: the same central differences on ``--sample`` parameters per array, as the hidden tests do on
   large networks.
@@ -28,8 +28,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as C  # noqa: E402
 
-from autograder import mlp  # noqa: E402
-from autograder.numgrad import numerical_gradient, relative_error  # noqa: E402
+from autograder.reference import mlp  # noqa: E402
+from autograder.checks.numgrad import numerical_gradient, relative_error  # noqa: E402
 
 SIZES = [[2, 2, 1], [4, 4, 2], [8, 8, 4], [16, 16, 8], [64, 16, 10], [196, 16, 16, 10], [784, 16, 16, 10]]
 LAM = 0.1
@@ -134,7 +134,7 @@ def main(argv=None) -> int:
     if args.quick:
         print("--quick: 4 networks, 1 repetition, the largest extrapolated from a sample: a smoke run, not a measurement")
     print(f"batch m = {args.m}, float64, sigmoid, lam = {LAM}, 1 BLAS thread; numerical gradient = "
-          f"autograder.numgrad.numerical_gradient (central differences, eps = 1e-6)")
+          f"autograder.checks.numgrad.numerical_gradient (central differences, eps = 1e-6)")
     rng = np.random.default_rng(2)
     rows = []
     with C.Threads(1):

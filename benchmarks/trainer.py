@@ -1,4 +1,4 @@
-"""The reference numpy MLP (autograder/mlp.py) against PyTorch on the CPU and against the GEMM floor.
+"""The reference numpy MLP (autograder/reference/mlp.py) against PyTorch on the CPU and against the GEMM floor.
 
 One epoch = one shuffled pass over M = 5,000 examples (784 pixels, 10 classes, synthetic random data: nothing is
 downloaded) in minibatches, each with a forward pass, a backward pass and an SGD update. The last minibatch is the
@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as C  # noqa: E402
 
-from autograder import mlp  # noqa: E402
+from autograder.reference import mlp  # noqa: E402
 
 N_IN, N_OUT = 784, 10
 NETS = {"784-16-16-10": [784, 16, 16, 10], "784-128-64-10": [784, 128, 64, 10]}

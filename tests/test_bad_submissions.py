@@ -6,13 +6,15 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import build, grade
+from autograder.authoring import build
+from autograder.grading import classrun, procs, submission
+from autograder.report import table as table_mod
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
 A = "01_chain_rule"
-LIMITS = grade.Limits(notebook_timeout=45, cell_timeout=5, memory_mb=2048)
+LIMITS = submission.Limits(notebook_timeout=45, cell_timeout=5, memory_mb=2048)
 
 
 def _inject(nb, code):
@@ -48,9 +50,9 @@ def class_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def graded(class_dir, tmp_path_factory):
-    course = grade.prepare(tmp_path_factory.mktemp("course") / "c", ROOT, submitted=class_dir)
-    first = {o.student: o for o in grade.grade(course, [A], jobs=2, limits=LIMITS, progress=False)}
-    second = {o.student: o for o in grade.grade(course, [A], jobs=2, limits=LIMITS, progress=False)}
+    course = classrun.prepare(tmp_path_factory.mktemp("course") / "c", ROOT, submitted=class_dir)
+    first = {o.student: o for o in classrun.grade(course, [A], jobs=2, limits=LIMITS, progress=False)}
+    second = {o.student: o for o in classrun.grade(course, [A], jobs=2, limits=LIMITS, progress=False)}
     return course, first, second
 
 
@@ -84,7 +86,7 @@ def test_output_flood_is_graded_normally(graded):
 
 def test_table_has_one_line_per_student(graded):
     _, first, _ = graded
-    lines = grade.table(sorted(first.values(), key=lambda o: o.student)).splitlines()[2:]
+    lines = table_mod.table(sorted(first.values(), key=lambda o: o.student)).splitlines()[2:]
     assert len(lines) == len(first)
     assert all(o.student in line for o, line in zip(sorted(first.values(), key=lambda o: o.student), lines))
 
@@ -109,13 +111,13 @@ def test_nothing_is_left_running(graded):
 
     time.sleep(1)  # SIGKILLed processes need a moment to be reaped
     left = []
-    for pid in grade.descendants(os.getpid()):
+    for pid in procs.descendants(os.getpid()):
         try:
             cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
             state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if state != "Z" and ("ipykernel" in cmd or "autograder.worker" in cmd or "autograder.sandbox" in cmd):
+        if state != "Z" and ("ipykernel" in cmd or "autograder.grading.worker" in cmd or "autograder.grading.sandbox" in cmd):
             left.append(cmd[:200])
     assert not left, f"still running after grading: {left}"
     course, _, _ = graded

@@ -8,9 +8,9 @@ of the reference cost.
 import numpy as np
 import pytest
 
-from autograder import mlp
+from autograder.reference import mlp
 from autograder.checks import nb02
-from autograder.numgrad import numerical_gradient
+from autograder.checks.numgrad import numerical_gradient
 
 
 def student_backprop(Ws, bs, X, Y, activation="sigmoid", bug=None):

@@ -29,9 +29,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import exchange, grade, nbg
+from autograder.grading import classrun, exchange, nbg
+from autograder.grading.students import Student, can_switch_uid
 from autograder.checks import nb01
-from autograder.variants import fill
+from autograder.authoring.variants import fill
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -55,9 +56,9 @@ def _score(html: str) -> tuple[float, float]:
 
 @pytest.fixture(scope="module")
 def trip(tmp_path_factory):
-    multi_uid = exchange.can_switch_uid()
+    multi_uid = can_switch_uid()
     base = tmp_path_factory.mktemp("exchange")
-    course_dir = grade.prepare(base / "course", ROOT)          # the instructor's course copy (config + source/)
+    course_dir = classrun.prepare(base / "course", ROOT)          # the instructor's course copy (config + source/)
     if multi_uid:
         # Students must reach the exchange and their homes: pytest's tmp dirs are 0700 to other uids.
         world = Path(tempfile.mkdtemp(prefix="bpfs-exchange-"))
@@ -72,7 +73,7 @@ def trip(tmp_path_factory):
     try:
         # 1. The instructor releases 01.
         exchange.release(course, [A], log=lambda *a: None)
-        students = {n: exchange.Student(n, homes / n, course.course_id, course.exchange_root,
+        students = {n: Student(n, homes / n, course.course_id, course.exchange_root,
                                         uid=UIDS[n] if multi_uid else None).setup() for n in UIDS}
         ada, ben, lee = students.values()
 
@@ -130,7 +131,7 @@ print(json.dumps(out))
 """
 
 
-def _probe(me: exchange.Student, course: exchange.Course, students: dict) -> dict:
+def _probe(me: Student, course: exchange.Course, students: dict) -> dict:
     """As ``me`` (own uid), try to list the places where other students' work or feedback lives."""
     ex = course.exchange_root / course.course_id
     others = [s for s in students.values() if s.name != me.name]

@@ -8,7 +8,8 @@ import copy
 import nbformat
 import pytest
 
-from autograder import build, grade
+from autograder.authoring import build
+from autograder.grading import classrun, submission
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -142,10 +143,10 @@ def graded(tmp_path_factory):
         path = sub / student / A / f"{A}.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
-    course = grade.prepare(tmp_path_factory.mktemp("course") / "c", ROOT, submitted=sub)
+    course = classrun.prepare(tmp_path_factory.mktemp("course") / "c", ROOT, submitted=sub)
     # isolate=False: this suite shows what the judge alone defends; tests/test_isolation.py covers the sandbox.
-    limits = grade.Limits(notebook_timeout=120, cell_timeout=20, memory_mb=4096, isolate=False)
-    return {o.student: o for o in grade.grade(course, [A], jobs=2, limits=limits, progress=False)}
+    limits = submission.Limits(notebook_timeout=120, cell_timeout=20, memory_mb=4096, isolate=False)
+    return {o.student: o for o in classrun.grade(course, [A], jobs=2, limits=limits, progress=False)}
 
 
 @pytest.mark.parametrize("attack", ["hard_coded", "edited_tests", "deleted_tests", *ATTACKS])

@@ -1,4 +1,4 @@
-"""A sandboxed kernel (autograder/sandbox.py) reaches only its own submission: no gradebook, no source/ (solutions and
+"""A sandboxed kernel (autograder/grading/sandbox.py) reaches only its own submission: no gradebook, no source/ (solutions and
 hidden tests), no other student, no reference code, no network, no root. The probe prints what it could do, and this
 test reads the graded notebook."""
 import copy
@@ -7,7 +7,8 @@ import os
 import nbformat
 import pytest
 
-from autograder import build, grade, sandbox
+from autograder.authoring import build
+from autograder.grading import classrun, sandbox, submission
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,7 @@ _probe("read repo source", lambda: next((_root / "source" / %(a)r).glob("*.ipynb
 _probe("read repo solutions", lambda: next((_root / "solutions" / %(a)r).glob("*.ipynb")).read_text())
 _probe("read other student", lambda: next((_course / "submitted" / "other").rglob("*.ipynb")).read_text())
 _probe("list autograded", lambda: [p for p in (_course / "autograded").iterdir() if p.name != "probe"][0])
-_probe("import reference", lambda: __import__("autograder.mlp"))
+_probe("import reference", lambda: __import__("autograder.reference.mlp"))
 _probe("read grader code", lambda: (_root / "autograder" / "mlp.py").read_text())
 _probe("network tcp", lambda: socket.create_connection(("1.1.1.1", 53), timeout=2))
 _probe("loopback tcp", lambda: socket.create_connection(("127.0.0.1", 22), timeout=2))
@@ -54,9 +55,9 @@ def probe_outputs(tmp_path_factory):
         path = sub / student / A / f"{A}.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
-    course = grade.prepare(tmp_path_factory.mktemp("course") / "c", ROOT, submitted=sub)
-    limits = grade.Limits(notebook_timeout=120, cell_timeout=30, isolate=True)
-    outcomes = {o.student: o for o in grade.grade(course, [A], jobs=2, limits=limits, progress=False)}
+    course = classrun.prepare(tmp_path_factory.mktemp("course") / "c", ROOT, submitted=sub)
+    limits = submission.Limits(notebook_timeout=120, cell_timeout=30, isolate=True)
+    outcomes = {o.student: o for o in classrun.grade(course, [A], jobs=2, limits=limits, progress=False)}
     graded = nbformat.read(course / "autograded" / "probe" / A / f"{A}.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in graded.cells if c.cell_type == "code" for o in c.get("outputs", []))
     lines = {ln.split(":")[0][6:]: ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("PROBE ")}

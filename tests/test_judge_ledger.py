@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.client import ask_judge
-from autograder.grade import Judge
+from autograder.protocol.client import ask_judge
+from autograder.grading.judge import Judge
 
 
 def good_sigmoid(z):

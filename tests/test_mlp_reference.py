@@ -1,6 +1,6 @@
-"""autograder/mlp.py's backprop against gradients that do not come from mlp.py.
+"""autograder/reference/mlp.py's backprop against gradients that do not come from mlp.py.
 
-The expected gradients are central differences (autograder/numgrad.py, the course's one numerical gradient) of a
+The expected gradients are central differences (autograder/checks/numgrad.py, the course's one numerical gradient) of a
 cost written here from the formula, in the other layout (examples as rows) and with its own activations; and, when
 torch is importable, torch's autograd on that same formula. mlp.py is only ever the thing being checked.
 """
@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 import pytest
 
-from autograder import mlp
-from autograder.numgrad import numerical_gradient, relative_error
+from autograder.reference import mlp
+from autograder.checks.numgrad import numerical_gradient, relative_error
 
 # Independent activations (sigmoid by a different formula than mlp.py's), each overflow-free.
 ACTS = {

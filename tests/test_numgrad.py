@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from autograder.numgrad import elementwise_derivative, numerical_gradient, relative_error
+from autograder.checks.numgrad import elementwise_derivative, numerical_gradient, relative_error
 
 
 @pytest.mark.parametrize("shape", [(3,), (2, 4), (2, 2, 3)])

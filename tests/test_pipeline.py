@@ -10,8 +10,9 @@ import re
 import nbformat
 import pytest
 
-from autograder import build, grade, nbg
-from autograder.variants import checks_module
+from autograder.authoring import build
+from autograder.grading import classrun, nbg
+from autograder.checks import checks_module
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -20,9 +21,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = tmp_path_factory.mktemp("pipeline") / "course"
-    grade.prepare(course, ROOT, submitted=build.DEMO_DIR)
+    classrun.prepare(course, ROOT, submitted=build.DEMO_DIR)
     names = nbg.assignments(ROOT)
-    outcomes = grade.grade(course, names, log=lambda *a: None, progress=False)
+    outcomes = classrun.grade(course, names, log=lambda *a: None, progress=False)
     return course, {(o.student, o.assignment): o for o in outcomes}
 
 

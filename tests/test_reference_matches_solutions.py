@@ -1,4 +1,4 @@
-"""autograder/mlp.py is the instructor's importable copy of the solutions of notebooks 02, 05 and 06 (the benchmarks
+"""autograder/reference/mlp.py is the instructor's importable copy of the solutions of notebooks 02, 05 and 06 (the benchmarks
 time it). Here the notebooks' own solution code runs, and must agree with it on random networks."""
 import os
 
@@ -7,7 +7,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import mlp
+from autograder.reference import mlp
 from conftest import ROOT
 
 matplotlib.use("Agg")

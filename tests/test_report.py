@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from autograder import report
-from autograder.grade import Outcome
+from autograder.report import causes, page
+from autograder.outcome import Outcome
 
 A, B = "01_chain_rule", "02_backprop_depth"
 SIGN = ("AssertionError: dL/d(w1, w2) is wrong: relative error 1.00e+00 against the numerical gradient (tolerance "
@@ -91,7 +91,7 @@ def png_size(path):
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
-    path = report.write_report(course, make_outcomes())
+    path = page.write_report(course, make_outcomes())
     p = Parse()
     p.feed(path.read_text(encoding="utf-8"))
     return course, path, path.read_text(encoding="utf-8"), p.imgs, p.tables
@@ -106,7 +106,7 @@ def test_files_exist_next_to_the_html_and_are_valid_pngs(written):
         w, h = png_size(course / src)
         assert w > 200 and h > 100
     from matplotlib.image import imread
-    assert imread(course / report.FIG_SCORES).ndim == 3
+    assert imread(course / page.FIG_SCORES).ndim == 3
 
 
 def test_summary_counts(written):
@@ -164,31 +164,31 @@ def test_not_graded_are_listed_with_reasons(written):
 
 def test_html_is_escaped(tmp_path):
     o = Outcome("<script>", A, 0, 1, status="not graded", reason="invalid notebook file (<b>JSON</b>)")
-    html = report.write_report(tmp_path, [o]).read_text()
+    html = page.write_report(tmp_path, [o]).read_text()
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
 def test_accepts_outcomes_json_and_empty_classes(tmp_path):
     outs = make_outcomes()
     (tmp_path / "outcomes.json").write_text(json.dumps([o.__dict__ for o in outs], default=list))
-    assert report.main([str(tmp_path)]) == 0
+    assert page.main([str(tmp_path)]) == 0
     assert (tmp_path / "report.html").exists()
     empty = tmp_path / "empty"
-    html = report.write_report(empty, []).read_text()
+    html = page.write_report(empty, []).read_text()
     assert "Every submission was graded" in html
-    for name in (report.FIG_SCORES, report.FIG_PARTS, report.FIG_BUGS, report.FIG_SLOW):
+    for name in (page.FIG_SCORES, page.FIG_PARTS, page.FIG_BUGS, page.FIG_SLOW):
         png_size(empty / name)
 
 
 def test_parts_follow_the_notebook_order_when_the_source_is_there(tmp_path):
     import nbformat
 
-    from autograder import nbauthor
+    from autograder.authoring import nbauthor
     src = tmp_path / "source" / A / f"{A}.ipynb"
     nbauthor.notebook([nbauthor.tests(g, 1, "assert True") for g in ["test_backprop", "test_sigmoid", "test_dC_dw"]],
                       src)
     nbformat.read(src, as_version=4)
-    rates = report.failure_rates(make_outcomes(), tmp_path)
+    rates = causes.failure_rates(make_outcomes(), tmp_path)
     assert [g for g, *_ in rates[A]] == ["test_backprop", "test_sigmoid", "test_dC_dw"]
 
 
@@ -209,13 +209,13 @@ def test_parts_follow_the_notebook_order_when_the_source_is_there(tmp_path):
      "other"),
 ])
 def test_bug_label(message, label, kind):
-    assert report.bug_label(message) == (label, kind)
+    assert causes.bug_label(message) == (label, kind)
 
 
 def test_every_known_backprop_bug_gets_its_name():
-    from autograder.diagnose import BACKPROP_BUGS
+    from autograder.checks.diagnose import BACKPROP_BUGS
     for key, sentence in BACKPROP_BUGS.items():
         msg = f"AssertionError: dJ/dW^2 is wrong: relative error 1e-1. {sentence}"[:400]
-        name = report.BUG_NAMES.get(key, key.replace("_", " "))  # a bug added later still gets a name
-        assert report.bug_label(msg) == (name, "diagnosis"), key
-    assert not re.search(r"\d{3}", " ".join(report.BUG_NAMES.values()))
+        name = causes.BUG_NAMES.get(key, key.replace("_", " "))  # a bug added later still gets a name
+        assert causes.bug_label(msg) == (name, "diagnosis"), key
+    assert not re.search(r"\d{3}", " ".join(causes.BUG_NAMES.values()))

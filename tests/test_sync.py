@@ -5,7 +5,8 @@ import shutil
 import nbformat
 import pytest
 
-from autograder import build, nbg
+from autograder.authoring import build
+from autograder.grading import nbg
 from conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -46,7 +47,7 @@ def test_solutions_match_a_fresh_build(rebuilt):
 
 
 def test_demo_class_matches_a_fresh_build(rebuilt):
-    for path in sorted((rebuilt / "autograder" / "demo_class").rglob("*.ipynb")):
+    for path in sorted((rebuilt / "autograder" / "demo-class").rglob("*.ipynb")):
         rel = path.relative_to(rebuilt)
         assert _source_view(ROOT / rel) == _source_view(path), f"{rel} drifted: run `make build` and commit"
 

@@ -1,7 +1,7 @@
-"""LMS downloads into submitted/ through nbgrader's zip_collect (autograder/zipcollect.py).
+"""LMS downloads into submitted/ through nbgrader's zip_collect (autograder/grading/zipcollect.py).
 
 The regexps are checked alone against Canvas, Moodle and Blackboard file names (fast). Then real nbgrader collects a
-Canvas zip, a Moodle folder and a Blackboard zip into a course made by grade.prepare, and the test looks at exactly
+Canvas zip, a Moodle folder and a Blackboard zip into a course made by classrun.prepare, and the test looks at exactly
 which files land where, byte for byte.
 """
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import build, grade, nbg, zipcollect
-from autograder.zipcollect import LMS_FORMATS
+from autograder.authoring import build
+from autograder.grading import classrun, nbg, submission, zipcollect
+from autograder.grading.zipcollect import LMS_FORMATS
 from conftest import ROOT
 
 A = "01_chain_rule"
@@ -114,9 +115,9 @@ NOTEBOOKS = {name: (build.DEMO_DIR / name / A / f"{A}.ipynb").read_bytes() for n
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory) -> Path:
-    """A course from grade.prepare with release/ (zip_collect checks notebook names against it), made once."""
+    """A course from classrun.prepare with release/ (zip_collect checks notebook names against it), made once."""
     assert len(set(NOTEBOOKS.values())) == 4, "the demo notebooks must differ for the byte checks to mean anything"
-    course = grade.prepare(tmp_path_factory.mktemp("template") / "course", ROOT)
+    course = classrun.prepare(tmp_path_factory.mktemp("template") / "course", ROOT)
     nbg.run(["generate_assignment", A, "--force"], cwd=course, db=course / "gradebook.db")
     return course
 
@@ -165,7 +166,7 @@ def test_canvas_zip(course, tmp_path):
     assert "my_copy.ipynb" in res.warnings[0] and "104" in res.warnings[0]
     assert all("\n" not in line for line in res.skipped + res.warnings)
     # the renamed notebook is graded as missing, with the hint
-    assert "renamed?" in grade.precheck(course, A, "104") and grade.precheck(course, A, "101") == ""
+    assert "renamed?" in submission.precheck(course, A, "104") and submission.precheck(course, A, "101") == ""
 
 
 @pytest.mark.slow

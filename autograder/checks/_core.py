@@ -2,7 +2,7 @@
 
 A hidden test cell calls one ``check_*`` function. It either returns quietly or raises ``AssertionError`` whose message
 is the feedback the student reads: which quantity, what was expected, what the mismatch looks like (see
-``autograder.diagnose``), and the seed that reproduces the case for the instructor.
+``autograder.checks.diagnose``), and the seed that reproduces the case for the instructor.
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..diagnose import diagnose
-from ..numgrad import relative_error
-from ..client import JUDGE_ENV, ask_judge
-from ..wire import RemoteError
+from .diagnose import diagnose
+from .numgrad import relative_error
+from ..protocol.client import JUDGE_ENV, ask_judge
+from ..protocol.wire import RemoteError
 
 #: Gradients must match central differences to this relative error (float64 throughout).
 TOLERANCE = 1e-6

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import reference as ref
-from ..numgrad import elementwise_derivative, numerical_gradient
+from ..reference import neurons as ref
+from .numgrad import elementwise_derivative, numerical_gradient
 from ._core import Case, call, check_scalar, compare, compare_group, mapping, remote_checks, repeat
 
 # ---------------------------------------------------------------- Part A: sigmoid and its derivative

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import mlp
-from ..numgrad import numerical_gradient
+from ..reference import mlp
+from .numgrad import numerical_gradient
 from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
                     remote_checks, repeat)
 

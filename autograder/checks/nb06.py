@@ -1,6 +1,6 @@
 """Hidden-test checks for notebook 06, mini-batch SGD on handwritten digits.
 
-Gradients are compared with central differences of the reference cost (``autograder.mlp.cost``) on small random
+Gradients are compared with central differences of the reference cost (``autograder.reference.mlp.cost``) on small random
 networks with non-zero biases; the update and the training loop are compared with the reference MLP; the trained
 accuracy is measured with the reference forward pass on the held-out digits, in a shrunk run that takes ~0.2 s.
 """
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import mlp
-from ..numgrad import numerical_gradient
+from ..reference import mlp
+from .numgrad import numerical_gradient
 from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
                     remote_checks, repeat)
 

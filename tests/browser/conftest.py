@@ -78,7 +78,7 @@ def course(tmp_path_factory):
     shutil.copytree(ROOT / "source", course_dir / "source", ignore=ignore)
     shutil.copytree(ROOT / "release", course_dir / "release", ignore=ignore)
     for student in DEMO_STUDENTS:
-        src = ROOT / "autograder" / "demo_class" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+        src = ROOT / "autograder" / "demo-class" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         dst = course_dir / "students" / student / f"{ASSIGNMENT}.ipynb"
         dst.parent.mkdir(parents=True)
         shutil.copy2(src, dst)

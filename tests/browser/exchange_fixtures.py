@@ -1,9 +1,9 @@
 """Fixtures for the Assignment List test: an instructor's course with an exchange, and one student's own JupyterLab.
 
 * ``classroom`` - a temp course copy (nbgrader_config.py + source/) with its exchange in the same temp dir, 01 released
-  to it (``autograder.exchange.release``), and one student, ``sam``, with a home directory holding
+  to it (``autograder.grading.exchange.release``), and one student, ``sam``, with a home directory holding
   ``~/.jupyter/nbgrader_config.py`` (course id, exchange root, ``path_includes_course``) written by
-  ``exchange.Student.setup()``. The instructor's later steps run in Python through ``autograder.exchange``.
+  ``students.Student.setup()``. The instructor's later steps run in Python through ``autograder.grading.exchange``.
 * ``lab``       - JupyterLab started AS THE STUDENT: the student's environment (``Student.env()``: HOME,
   JUPYTER_CONFIG_DIR = ~/.jupyter, JUPYTER_DATA_DIR = ~/.local/share/jupyter, where nbgrader keeps its submission
   cache), cwd and root_dir = the student's home, plus temp settings/workspace dirs (news popup off). Same pattern as
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import exchange, grade
+from autograder.grading import classrun, exchange, students
 from helpers import ASSIGNMENT, ROOT
 from labserver import quiet_settings, serve, stop
 
@@ -33,12 +33,12 @@ STUDENT = "sam"
 def classroom(tmp_path_factory):
     """The instructor's course (01 released to a temp exchange) and the student sam, not yet fetching anything."""
     base = tmp_path_factory.mktemp("assignment-list")
-    course_dir = grade.prepare(base / "course", ROOT)
+    course_dir = classrun.prepare(base / "course", ROOT)
     course = exchange.Course(course_dir, exchange=base / "exchange", check_owner=False)
     t0 = time.monotonic()
     exchange.release(course, [ASSIGNMENT], log=lambda *a: None)
     print(f"\n[browser] instructor released {ASSIGNMENT} in {time.monotonic() - t0:.1f} s")
-    student = exchange.Student(STUDENT, base / "homes" / STUDENT, course.course_id, course.exchange_root).setup()
+    student = students.Student(STUDENT, base / "homes" / STUDENT, course.course_id, course.exchange_root).setup()
     return {"base": base, "course": course, "student": student}
 
 

@@ -1,7 +1,7 @@
 """A student works through nbgrader's Assignment List panel in JupyterLab, and the instructor grades in between.
 
 The student (sam) has their own home, ``~/.jupyter/nbgrader_config.py`` and their own JupyterLab server
-(exchange_fixtures.py); the instructor's steps run in Python through ``autograder.exchange``:
+(exchange_fixtures.py); the instructor's steps run in Python through ``autograder.grading.exchange``:
 
 1. instructor: release 01 to the exchange;
 2. student, in the Assignments panel (Nbgrader > Assignment List): sees 01 under "Released assignments", clicks Fetch
@@ -20,9 +20,9 @@ import uuid
 
 import nbformat
 import pytest
-from autograder import exchange
+from autograder.grading import exchange
 from autograder.checks import nb01
-from autograder.variants import fill
+from autograder.authoring.variants import fill
 
 from exchange_fixtures import classroom, lab  # noqa: F401 - fixtures (``lab`` overrides conftest.py's)
 from helpers import ASSIGNMENT, ROOT

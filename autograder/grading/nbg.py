@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]   # the course checkout: source/, release/, nbgrader_config.py
 BIN = Path(sys.executable).parent
 
 

@@ -2,7 +2,7 @@
 
 The grading CLI gives each submission a work directory W (owned by that worker's unprivileged user, mode 0700)
 holding the judge's socket, the kernel's ipc sockets, its connection file and home, a kernelspec whose argv starts
-``python -m autograder.sandbox W/spec.json {connection_file}``, and a stub ``autograder`` package that can only
+``python -m autograder.grading.sandbox W/spec.json {connection_file}``, and a stub ``autograder`` package that can only
 route hidden checks to the judge. This module, started as root by jupyter_client, then:
 
 1. copies the connection file into W so the unprivileged kernel can read it;
@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 USER_PREFIX = "bpfs-kernel-"
-STUB_MODULES = ("wire.py", "client.py")
+STUB_MODULES = ("protocol/wire.py", "protocol/client.py")   # all of the grader a kernel gets
 
 
 def available() -> tuple[bool, str]:
@@ -89,20 +89,21 @@ def write_stubs(stub_root: Path, check_modules: dict[str, list[str]], package_di
     """A stand-in ``autograder`` package for the kernel: the wire and client modules, and for each checks module
     its check names, each a call to the judge. No reference code, no solutions."""
     pkg = stub_root / "autograder"
-    (pkg / "checks").mkdir(parents=True, exist_ok=True)
+    for sub in ("checks", "protocol"):
+        (pkg / sub).mkdir(parents=True, exist_ok=True)
+        (pkg / sub / "__init__.py").write_text("")
     (pkg / "__init__.py").write_text('"""Grading stub: hidden checks are decided by the judge process."""\n')
     for name in STUB_MODULES:
         shutil.copy2(package_dir / name, pkg / name)
-    (pkg / "checks" / "__init__.py").write_text("")
     for module, names in check_modules.items():
-        lines = ["from ..client import remote_only", ""]
+        lines = ["from ..protocol.client import remote_only", ""]
         lines += [f"{n} = remote_only({f'{module}.{n}'!r})" for n in names]
         (pkg / "checks" / f"{module}.py").write_text("\n".join(lines) + "\n")
 
 
 def prepare(work: Path, uid: int, gid: int, hide: list[str], check_modules: dict[str, list[str]]) -> dict:
     """Fill the work directory W and return the environment and nbgrader options that make kernels use it."""
-    package_dir = Path(__file__).resolve().parent
+    package_dir = Path(__file__).resolve().parent.parent   # autograder/
     write_stubs(work / "stub", check_modules, package_dir)
     (work / "home").mkdir(exist_ok=True)
     seed_font_cache(work / "home" / ".mpl")
@@ -115,7 +116,7 @@ def prepare(work: Path, uid: int, gid: int, hide: list[str], check_modules: dict
     kernel_dir = work / "jupyter" / "kernels" / "python3"
     kernel_dir.mkdir(parents=True, exist_ok=True)
     (kernel_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "autograder.sandbox", str(work / "spec.json"), "{connection_file}"],
+        "argv": [sys.executable, "-m", "autograder.grading.sandbox", str(work / "spec.json"), "{connection_file}"],
         "display_name": "Python 3 (sandboxed grading kernel)", "language": "python"}))
     for path in [work, *work.rglob("*")]:
         os.chown(path, uid, gid)

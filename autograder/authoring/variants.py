@@ -1,23 +1,17 @@
 """Make student-like submissions from a source notebook: correct, blank, with a planted bug, or with parts left blank.
 
-The demo class, the pipeline tests and ``python -m autograder.selftest`` all use these, so the submissions they grade
+The demo class, the pipeline tests and ``python -m autograder selftest`` all use these, so the submissions they grade
 are built the same way. Solution cells are found by their nbgrader ``grade_id``.
 """
 from __future__ import annotations
 
 import copy
-import importlib
 import re
 
 import nbformat
 from nbgrader.preprocessors import ClearSolutions
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
-
-
-def checks_module(assignment: str):
-    """``01_chain_rule`` -> ``autograder.checks.nb01``."""
-    return importlib.import_module(f"autograder.checks.nb{assignment[:2]}")
 
 
 def solution_code(source: str) -> str:

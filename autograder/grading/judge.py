@@ -1,6 +1,6 @@
 """The judge: a process that never runs student code in its own interpreter, and decides every hidden test.
 
-    python -m autograder.judge --socket PATH
+    python -m autograder.grading.judge --socket PATH
 
 During ``python -m autograder grade`` each grading worker has its own judge, which serves one submission at a time.
 The student's kernel inherits the socket path in ``BACKPROP_JUDGE``. When a hidden test cell calls
@@ -23,12 +23,18 @@ import json
 import os
 import re
 import selectors
+import shutil
 import signal
 import socket
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 
-from .wire import Endpoint, ProtocolError
+from ..protocol.wire import Endpoint, ProtocolError
+from . import nbg
+from .procs import LineReader, close_quietly, drain
 
 _CHECK = re.compile(r"^nb\d\d\.check_\w+$")
 END = "END OF LEDGER"
@@ -117,6 +123,81 @@ def main(argv=None) -> None:
                     dump_and_exit()
                 if line.strip() == "ledger":
                     dump()
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# The grader's side: one judge process per worker
+
+class Judge:
+    """A judge process (autograder/grading/judge.py) for one worker, serving one submission at a time on its unix socket.
+
+    ``ledger()`` asks it (over its stdin, which no kernel can reach) for the verdicts since the last request: called
+    before a submission (whatever is there is dropped) and after it (that submission's verdicts). Starting a judge
+    costs a Python start and the checks' imports, so it lives as long as its worker; a judge that died or did not
+    answer is replaced, and that submission's ledger is None (the caller reports it, never guesses)."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.dir = ""
+        self.address = ""
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> "Judge":
+        self.dir = tempfile.mkdtemp(prefix="bpfs-judge-")
+        self.address = os.path.join(self.dir, "judge.sock")
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.grading.judge", "--socket", self.address],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     cwd=nbg.ROOT, env=nbg.env(), text=True, bufsize=1)
+        self.reader = LineReader(self.proc.stdout.fileno())
+        ready = self.proc.stderr.readline()
+        if "judge ready" not in ready:
+            self.stop()
+            raise RuntimeError(f"the judge did not start: {ready!r}")
+        threading.Thread(target=drain, args=(self.proc.stderr, None), daemon=True).start()
+        return self
+
+    def ensure(self) -> "Judge":
+        if not self.alive():
+            self.stop()
+            self.start()
+        return self
+
+    def ledger(self, timeout: float = 60) -> list[dict] | None:
+        """The verdicts since the last call, or None when the judge does not answer (it is then replaced)."""
+        entries: list[dict] = []
+        try:
+            self.proc.stdin.write("ledger\n")
+            self.proc.stdin.flush()
+            deadline = time.monotonic() + timeout
+            while True:
+                line = self.reader.readline(max(0.0, deadline - time.monotonic()))
+                if not line:
+                    raise TimeoutError("the judge did not answer")
+                if line.strip() == "END OF LEDGER":
+                    return entries
+                try:
+                    entries.append(json.loads(line))
+                except json.JSONDecodeError:
+                    pass
+        except (OSError, ValueError, TimeoutError):
+            self.stop()
+            return None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            close_quietly(self.proc.stdin)   # end of input: the judge exits
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            close_quietly(self.proc.stdout, self.proc.stderr)
+            self.proc = None
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = ""
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """A long-lived nbgrader worker: imports nbgrader once, then runs one nbgrader step at a time for the grading CLI.
 
-    python -m autograder.worker COURSE_DIR
+    python -m autograder.grading.worker COURSE_DIR
 
 Starting nbgrader costs about 2 s of CPU (mostly imports), more than grading a short notebook. The grading CLI
-(autograder/grade.py) therefore keeps one of these per core and sends it tasks, one JSON line each on stdin; each
+(autograder/grading/pool.py) therefore keeps one of these per core and sends it tasks, one JSON line each on stdin; each
 answer is one JSON line on the stdout the worker had at start (its fd 1 then points at stderr, so a stray print never
 breaks the protocol). Tasks:
 

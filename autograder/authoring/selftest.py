@@ -1,6 +1,6 @@
 """Grade a source notebook against itself, without nbgrader's database: a quick check for authors.
 
-    python -m autograder.selftest source/01_chain_rule/01_chain_rule.ipynb
+    python -m autograder selftest source/01_chain_rule/01_chain_rule.ipynb
 
 Runs four variants under NBGRADER_EXECUTION=autograde, hidden tests included, and scores each test cell the way
 nbgrader does (zero on an error or any stderr output): the solution must get full marks, the blank notebook zero, the
@@ -16,7 +16,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from .variants import blank, checks_module, fill
+from ..checks import checks_module
+from .variants import blank, fill
 
 
 def execute(nb, cwd: Path, timeout: int = 120):

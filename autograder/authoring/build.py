@@ -13,10 +13,19 @@ from pathlib import Path
 
 import nbformat
 
-from . import nbg
-from .variants import blank, checks_module, fill
+from ..checks import checks_module
+from ..grading import nbg
+from .variants import blank, fill
 
-DEMO_DIR = nbg.ROOT / "autograder" / "demo_class"
+#: Where the demo class lives in the checkout (written by ``make build``); shipped as package data.
+DEMO_CLASS = Path("autograder") / "demo-class"
+DEMO_DIR = nbg.ROOT / DEMO_CLASS
+
+
+def demo_class_dir() -> Path:
+    """The demo class that came with this installation: the checkout's, or the package data of an installed wheel."""
+    from importlib.resources import files
+    return Path(str(files("autograder") / "demo-class"))
 
 #: The demo class: who they are and what each one submits.
 DEMO_STUDENTS = {
@@ -59,9 +68,9 @@ def demo_submission(student: str, assignment: str, release_nb, source_nb):
 
 
 def make_demo_class(root: Path = nbg.ROOT, names: list[str] | None = None, log=print) -> None:
-    """autograder/demo_class/<student>/<assignment>/<assignment>.ipynb, built from release/ and source/."""
+    """autograder/demo-class/<student>/<assignment>/<assignment>.ipynb, built from release/ and source/."""
     names = names or nbg.assignments(root)
-    out = root / "autograder" / "demo_class"
+    out = root / DEMO_CLASS
     for a in names:
         release_nb = nbformat.read(root / "release" / a / f"{a}.ipynb", as_version=4)
         source_nb = nbformat.read(root / "source" / a / f"{a}.ipynb", as_version=4)

@@ -11,7 +11,7 @@ import warnings
 
 from .wire import Endpoint
 
-#: Set by the grading CLI: the socket of this submission's judge (see autograder/judge.py).
+#: Set by the grading CLI: the socket of this submission's judge (see autograder/grading/judge.py).
 JUDGE_ENV = "BACKPROP_JUDGE"
 
 

@@ -97,13 +97,13 @@ BACKPROP_BUGS = {
 
 
 def backprop_variant(Ws, bs, X, Y, activation="sigmoid", bug=None, layer=None):
-    """The reference backprop of ``autograder.mlp`` with one typical bug planted.
+    """The reference backprop of ``autograder.reference.mlp`` with one typical bug planted.
 
     ``bug`` is a key of BACKPROP_BUGS (or None for the correct gradients); ``layer`` (1-based, the m of W^m) limits a
     layer-local bug to one layer (None: every layer). Returns ``(deltas, dWs, dbs)``. Raises ValueError when the bug
     cannot run on these shapes (a missing transpose on layers of different sizes).
     """
-    from .mlp import ACTIVATIONS, forward
+    from ..reference.mlp import ACTIVATIONS, forward
 
     fp = ACTIVATIONS[activation][1]
     m = X.shape[1]

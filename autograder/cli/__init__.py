@@ -1,0 +1,51 @@
+"""The instructor's command line, one module per verb (``python -m autograder VERB``).
+
+    python -m autograder build [ASSIGNMENT ...]      regenerate release/, solutions/ and the demo class from source/
+    python -m autograder demo [--jobs N]             build, then autograde the demo class and print the grades
+    python -m autograder grade --submitted DIR [--course DIR] [--jobs N] [--timeout S] [ASSIGNMENT ...]
+                                                     autograde a class (nbgrader's submitted/<student>/<assignment>/)
+    python -m autograder grade --zip DOWNLOAD.zip [--lms canvas|moodle|blackboard | --zip-regexp RE] ASSIGNMENT
+                                                     autograde an LMS download, unpacked by nbgrader's zip_collect
+    python -m autograder selftest source/NN_x/NN_x.ipynb ...
+                                                     grade a source notebook's solution, blank, bug and broken part
+    python -m autograder exchange STEP ...           the round trip through nbgrader's exchange (see its --help)
+    python -m autograder report COURSE_DIR           rewrite a graded course's report.html from its outcomes.json
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import exchange, grade
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="regenerate release/ and solutions/ from source/")
+    b.add_argument("assignments", nargs="*")
+    d = sub.add_parser("demo", help="build, autograde the demo class, print grades")
+    d.add_argument("--jobs", type=int, default=None)
+    d.add_argument("--no-build", action="store_true", help="grade the demo class without rebuilding first")
+    st = sub.add_parser("selftest", help="grade source notebooks against themselves (solution, blank, bug, part)")
+    st.add_argument("notebooks", nargs="+", type=Path)
+    r = sub.add_parser("report", help="rewrite report.html of a graded course from its outcomes.json")
+    r.add_argument("course", type=Path)
+    parsers = {"grade": grade.add_parser(sub), "exchange": exchange.add_parser(sub)}
+    args = p.parse_args(argv)
+    if args.cmd == "build":
+        from ..authoring import build
+        build.build(only=args.assignments or None)
+        return 0
+    if args.cmd == "demo":
+        from . import demo
+        return demo.main(jobs=args.jobs, rebuild=not args.no_build)
+    if args.cmd == "selftest":
+        from ..authoring import selftest
+        return selftest.main([str(n) for n in args.notebooks])
+    if args.cmd == "report":
+        from ..report import page
+        return page.main([str(args.course)])
+    module = {"grade": grade, "exchange": exchange}[args.cmd]
+    return module.run(args, parsers[args.cmd])

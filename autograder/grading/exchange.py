@@ -1,0 +1,227 @@
+"""The nbgrader round trip through the exchange, as on a shared course server.
+
+Instructors publish assignments to nbgrader's exchange; students fetch and submit them (JupyterLab's Assignment List or
+``nbgrader fetch_assignment`` / ``nbgrader submit``); the instructor collects, autogrades, writes feedback and releases
+it; students fetch their feedback. Every step here is one ``nbgrader`` program, run the way a person would run it.
+
+Instructor steps (run in the course run directory, default ``run/course/``, git-ignored)::
+
+    python -m autograder exchange init                         copy nbgrader_config.py and source/ into the course dir
+    python -m autograder exchange release 01_chain_rule        generate_assignment + due date + release_assignment
+    python -m autograder exchange collect 01_chain_rule        collect the latest submission of every student
+    python -m autograder exchange autograde 01_chain_rule      autograde in parallel, print grades, write grades.csv
+    python -m autograder exchange feedback 01_chain_rule       generate_feedback (hidden tests stripped)
+    python -m autograder exchange release-feedback 01_chain_rule
+
+Students on one machine (the demo; on a real server students use JupyterLab or ``nbgrader`` themselves)::
+
+    python -m autograder exchange student ada fetch|submit|fetch-feedback|list 01_chain_rule
+
+    python -m autograder exchange demo [ASSIGNMENT ...]        the whole round trip with two students, ada and ben
+
+Options common to every step: ``--course DIR`` (default run/course) and ``--exchange DIR`` (default: what
+nbgrader_config.py says, i.e. $BACKPROP_EXCHANGE or ``<course>/exchange``). See docs/exchange.md.
+
+This module holds the instructor's steps; students/ (autograder/grading/students.py) the students' side, and the
+command line is autograder/cli/exchange.py. The late-submission policy lives here too (:class:`LatePenalty`), as does the due-date table
+(:class:`CourseSchedule`, set in nbgrader_config.py and written to the gradebook before releasing and grading).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.plugins import LateSubmissionPlugin
+from traitlets import Dict, Float
+from traitlets.config import Configurable
+
+from ..report.table import table
+from . import nbg
+
+COURSE_DIR = nbg.ROOT / "run" / "course"
+EXCHANGE_ENV = "BACKPROP_EXCHANGE"
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Policy: due dates and the late penalty (configured in nbgrader_config.py)
+
+class CourseSchedule(Configurable):
+    """Due dates, one per assignment: ``c.CourseSchedule.due_dates = {"01_chain_rule": "2027-02-01 23:59:00 UTC"}``.
+
+    nbgrader keeps due dates in its gradebook only; ``release`` and ``autograde`` below copy this table there first, so
+    the config is the one place an instructor sets them. An assignment missing from the table has no due date."""
+    due_dates = Dict(help="assignment -> due date, e.g. '2027-02-01 23:59:00 UTC'").tag(config=True)
+
+
+class LatePenalty(LateSubmissionPlugin):
+    """Late work loses ``percent_per_day`` percent of its score for every started day (24 h) past the due date.
+
+    With the default 10 %: one minute to 24 h late keeps 90 % of the score, 24-48 h late keeps 80 %, and so on; ten
+    or more days late scores zero. Extensions granted in the gradebook move the due date for one student."""
+    percent_per_day = Float(10.0, help="percent of the score lost per started day late").tag(config=True)
+
+    def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float):
+        if total_seconds_late <= 0 or not score:
+            return None
+        days = math.ceil(total_seconds_late / 86400)
+        penalty = min(score, round(score * self.percent_per_day / 100 * days, 4))
+        self.log.info("%s is %d day(s) late: penalty %s of %s", student_id, days, penalty, score)
+        return penalty
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The instructor's course run directory
+
+def load_config(course: Path):
+    """The traitlets Config that nbgrader itself would load from ``course/nbgrader_config.py``."""
+    from traitlets.config.loader import PyFileConfigLoader
+    return PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+
+
+@dataclass
+class Course:
+    """An nbgrader course directory with its gradebook (``gradebook.db`` inside it, never in the repo)."""
+    dir: Path = COURSE_DIR
+    exchange: Path | None = None       # None: whatever nbgrader_config.py says ($BACKPROP_EXCHANGE or <dir>/exchange)
+    check_owner: bool = True           # collect warns when a submission's Unix owner is not the student
+
+    def __post_init__(self):
+        self.dir = Path(self.dir).resolve()
+        if self.exchange is not None:
+            self.exchange = Path(self.exchange).resolve()
+
+    @property
+    def db(self) -> Path:
+        return self.dir / "gradebook.db"
+
+    def config(self):
+        return load_config(self.dir)
+
+    @property
+    def course_id(self) -> str:
+        return str(self.config().CourseDirectory.course_id)
+
+    @property
+    def exchange_root(self) -> Path:
+        if self.exchange is not None:
+            return self.exchange
+        return Path(str(self.config().Exchange.root)).resolve()
+
+    def nbgrader(self, *args: str, timeout: float | None = 600, check: bool = True) -> nbg.Result:
+        extra = [f"--Exchange.root={self.exchange}"] if self.exchange is not None else []
+        return nbg.run([*args, *extra], cwd=self.dir, db=self.db, timeout=timeout, check=check)
+
+
+def init(course: Course, root: Path = nbg.ROOT) -> Course:
+    """Create or refresh the course run directory: nbgrader_config.py and source/ from the repo. The gradebook,
+    submitted/, autograded/, feedback/ and the exchange stay as they are."""
+    course.dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root / "nbgrader_config.py", course.dir / "nbgrader_config.py")
+    shutil.copytree(root / "source", course.dir / "source", dirs_exist_ok=True)
+    return course
+
+
+def sync_due_dates(course: Course, assignments: list[str]) -> dict[str, str | None]:
+    """Write the config's due dates (``c.CourseSchedule.due_dates``) into the gradebook; returns what was set."""
+    from nbgrader.api import Gradebook
+    cfg = course.config()
+    table = dict(cfg.CourseSchedule.due_dates) if "CourseSchedule" in cfg else {}
+    done = {}
+    with Gradebook(f"sqlite:///{course.db}", course.course_id) as gb:
+        for a in assignments:
+            due = table.get(a)
+            gb.update_or_create_assignment(a, duedate=due)
+            done[a] = due
+    return done
+
+
+def release(course: Course, assignments: list[str], log=print) -> None:
+    """``nbgrader generate_assignment`` (which also records the assignment in the gradebook), the due date, and
+    ``nbgrader release_assignment``: the student version goes to <exchange>/<course_id>/outbound/<assignment>/."""
+    for a in assignments:
+        course.nbgrader("generate_assignment", a, "--force")
+        due = sync_due_dates(course, [a])[a]
+        course.nbgrader("release_assignment", a, "--force")
+        log(f"released {a} to {course.exchange_root / course.course_id / 'outbound' / a}"
+            f" (due: {due or 'no due date'})")
+
+
+def collect(course: Course, assignments: list[str], log=print) -> None:
+    """``nbgrader collect --update``: each student's latest submission goes to submitted/<student>/<assignment>/."""
+    for a in assignments:
+        args = ["collect", a, "--update"]
+        if not course.check_owner:
+            args.append("--CollectApp.check_owner=False")
+        course.nbgrader(*args)
+        sub = course.dir / "submitted"
+        n = sum(1 for p in sub.glob(f"*/{a}") if p.is_dir()) if sub.exists() else 0
+        log(f"collected {a}: {n} student(s) in {sub}")
+
+
+def students_of(course: Course, assignment: str) -> list[str]:
+    sub = course.dir / "submitted"
+    return sorted(p.name for p in sub.iterdir() if (p / assignment).is_dir()) if sub.exists() else []
+
+
+def autograde(course: Course, assignments: list[str], jobs: int | None = None, limits=None, log=print) -> list:
+    """Autograde every collected submission (in parallel on the grading CLI's long-lived nbgrader workers), with the
+    config's due dates and late penalty; write grades.csv; return Outcome objects (score net of the penalty)."""
+    from nbgrader.api import Gradebook
+
+    from .classrun import autograde_many
+    sync_due_dates(course, assignments)
+    tasks = [(a, s) for a in assignments for s in students_of(course, a)]
+    # the same parallel, sandboxed, judged grading as `python -m autograder grade` (the judge caps nbgrader's scores)
+    outcomes = autograde_many(course.dir, tasks, jobs, limits, log, progress=False)
+    plugin = _late_plugin(course)
+    with Gradebook(f"sqlite:///{course.db}", course.course_id) as gb:
+        for o in outcomes:
+            if o.status != "graded":
+                continue
+            sub = gb.find_submission(o.assignment, o.student)
+            if sub.total_seconds_late > 0:
+                # nbgrader set the penalty from its own scores; the judge may have lowered them since: recompute.
+                for nb in sub.notebooks:
+                    p = plugin.late_submission_penalty(o.student, nb.score, sub.total_seconds_late)
+                    nb.late_submission_penalty = None if p is None else max(0.0, min(float(p), nb.score))
+                gb.db.commit()
+                gb.db.expire(sub)
+            penalty = float(sub.late_submission_penalty or 0)
+            o.late_penalty = penalty
+            if sub.total_seconds_late > 0:
+                hours = sub.total_seconds_late / 3600
+                note = f"late by {hours:.2f} h: -{penalty:g} point(s) from {o.score:g}"
+                o.reason = f"{o.reason}; {note}" if o.reason else note
+                o.score = max(0.0, o.score - penalty)
+    course.nbgrader("export", f"--to={course.dir / 'grades.csv'}")
+    outcomes.sort(key=lambda o: (o.assignment, o.student))
+    log(table(outcomes))
+    return outcomes
+
+
+def _late_plugin(course: Course):
+    """The late-penalty plugin nbgrader_config.py configures (nbgrader's no-penalty default when it names none)."""
+    from traitlets.utils.importstring import import_item
+    cfg = course.config()
+    cls = cfg.AssignLatePenalties.get("plugin_class", LateSubmissionPlugin) if "AssignLatePenalties" in cfg \
+        else LateSubmissionPlugin
+    cls = import_item(cls) if isinstance(cls, str) else cls
+    return cls(config=cfg)
+
+
+def generate_feedback(course: Course, assignments: list[str], log=print) -> None:
+    """``nbgrader generate_feedback``: feedback/<student>/<assignment>/<notebook>.html, hidden tests stripped."""
+    for a in assignments:
+        course.nbgrader("generate_feedback", a, "--force")
+        log(f"feedback for {a} in {course.dir / 'feedback'}")
+
+
+def release_feedback(course: Course, assignments: list[str], log=print) -> None:
+    """``nbgrader release_feedback``: each student's HTML goes to <exchange>/<course_id>/feedback/<hash>.html, where
+    the hash comes from the secret of that student's submission (only the student's own cache holds it)."""
+    for a in assignments:
+        course.nbgrader("release_feedback", a)
+        log(f"released feedback for {a} to {course.exchange_root / course.course_id / 'feedback'}")

@@ -1,0 +1,22 @@
+"""The grade table the CLI prints: one row per student and assignment, with what went wrong."""
+from __future__ import annotations
+
+from ..outcome import Outcome
+
+
+def table(outcomes: list[Outcome]) -> str:
+    """The grade table: one row per student and assignment, with what went wrong."""
+    rows = []
+    for o in outcomes:
+        if o.status != "graded":
+            note = o.reason
+        elif o.failures:
+            first = next(iter(o.failures.items()))
+            note = f"{len(o.failures)} test(s) failed; {first[0]}: {first[1]}"
+        else:
+            note = "all tests passed"
+        if o.status == "graded" and o.reason:
+            note = f"{o.reason}. {note}"
+        rows.append(f"{o.assignment:24s} {o.student:10s} {o.score:5.1f} / {o.max_score:<5.1f} {note}")
+    head = f"{'assignment':24s} {'student':10s} {'score':^13s} notes"
+    return "\n".join([head, "-" * len(head)] + rows)
