@@ -221,23 +221,46 @@ def _check_backprop(backprop, which: str) -> None:
 #: A network big enough that a gradient taken by central differences (2P forward passes) cannot hide: about 31,000
 #: parameters. A real backprop on it costs one forward and one backward pass, a few milliseconds with the transfer.
 BIG_SIZES = [200, 100, 100, 10]
-#: Seconds a backprop on BIG_SIZES may take. Measured here: ~1 ms for the reference; ~1.5 s for 2P forward passes.
+#: Seconds a backprop on BIG_SIZES may always take. Measured on a quiet machine: ~1 ms for the reference, ~1.5 s for
+#: the 2P forward passes of a numerical gradient.
 BIG_BUDGET = 0.5
+#: The budget in units of the reference backprop, timed in the judge just before: a numerical gradient costs about
+#: 1,500 of them, a correct backprop 1 to 10 (its own speed, plus the arrays' trip through the socket).
+BIG_FACTOR = 200
+#: Tries before a slow backprop is called numerical. A busy machine slows the reference and the student alike (the
+#: budget scales with it); a stall that hits only the student's call (a context switch, a page-in) does not repeat
+#: three times, while a numerical gradient is slow on every try.
+BIG_TRIES = 3
 
 
 def _check_not_numerical(backprop) -> None:
-    """Reject a "backprop" that differentiates numerically: time it on a large network, on the judge's clock."""
+    """Reject a "backprop" that differentiates numerically, by its cost against the reference's, on this machine now.
+
+    The budget is ``max(BIG_BUDGET, BIG_FACTOR * t_ref)``, with ``t_ref`` the median of five reference backprops
+    timed in the judge right before; the student's time is the best of up to ``BIG_TRIES`` calls. A numerical gradient
+    is then ~7x over budget on every try, at any load; a correct backprop ~200x under it, and a chance stall would have
+    to strike all three tries. tests/test_grading_faults.py grades a correct 02 on a machine kept busy by two
+    CPU-bound processes (full marks) and a numerical one (rejected)."""
+    import statistics
     import time
     case = Case()
     Ws, bs, X, Y = _network(case, BIG_SIZES, 4, "sigmoid")
     P = sum(W.size + b.size for W, b in zip(Ws, bs))
-    t0 = time.perf_counter()
-    mlp.backprop(Ws, bs, X, Y, "sigmoid")
-    t_ref = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    out = _call_net("backprop", backprop, *_copies(Ws, bs, X, Y), "sigmoid", where=f"{BIG_SIZES}, m = 4")
-    t_student = time.perf_counter() - t0
-    if t_student > max(BIG_BUDGET, 200 * t_ref):
+    refs = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        mlp.backprop(Ws, bs, X, Y, "sigmoid")
+        refs.append(time.perf_counter() - t0)
+    t_ref = statistics.median(refs)
+    budget = max(BIG_BUDGET, BIG_FACTOR * t_ref)
+    t_student = float("inf")
+    for _ in range(BIG_TRIES):
+        t0 = time.perf_counter()
+        out = _call_net("backprop", backprop, *_copies(Ws, bs, X, Y), "sigmoid", where=f"{BIG_SIZES}, m = 4")
+        t_student = min(t_student, time.perf_counter() - t0)
+        if t_student <= budget:
+            break
+    if t_student > budget:
         raise AssertionError(
             f"backprop took {t_student:.2f} s on a {'-'.join(map(str, BIG_SIZES))} network ({P:,} parameters), "
             f"{t_student / max(t_ref, 1e-9):,.0f} times one backward pass. That is the cost of a numerical gradient "

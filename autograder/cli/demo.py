@@ -21,6 +21,11 @@ from ..report.table import table
 
 
 def main(root: Path = nbg.ROOT, jobs: int | None = None, rebuild: bool = True) -> int:
+    with classrun.course_lock(root / "run" / "demo"):   # a second `make demo` waits: it would rebuild under this one
+        return _demo(root, jobs, rebuild)
+
+
+def _demo(root: Path, jobs: int | None, rebuild: bool) -> int:
     t0 = time.perf_counter()
     if rebuild:
         print("== 1. Regenerating release/ and solutions/ from source/")
@@ -34,6 +39,7 @@ def main(root: Path = nbg.ROOT, jobs: int | None = None, rebuild: bool = True) -
     outcomes = classrun.grade(course, names, jobs=jobs)
     print("\n== 3. Grades\n")
     print(table(outcomes))
+    print("\n" + classrun.summary(outcomes))
     print(f"\nFeedback (HTML, one per student and assignment): {course.relative_to(root)}/feedback/<student>/<assignment>/")
     print(f"Grades CSV (nbgrader export):                    {course.relative_to(root)}/grades.csv")
     print(f"Class report (HTML + PNG figures):               {course.relative_to(root)}/report.html")

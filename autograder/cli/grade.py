@@ -9,6 +9,9 @@ from ..grading.gradebook import db_path
 from ..grading.submission import Limits
 from ..report.table import table
 
+#: The exit status when some grade could not be trusted (the summary line says how many).
+EXIT_GRADE_AGAIN = 3
+
 
 def add_parser(sub) -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="autograde a class")
@@ -42,9 +45,14 @@ def unpack_zip(course: Path, assignment: str, archive: Path, regexp: str | None,
 
 
 def run(args, parser) -> int:
+    if args.zip and len(args.assignments) != 1:
+        parser.error("--zip takes exactly one ASSIGNMENT: an LMS download holds one assignment")
+    with classrun.course_lock(args.course):
+        return _run(args)
+
+
+def _run(args) -> int:
     if args.zip:
-        if len(args.assignments) != 1:
-            parser.error("--zip takes exactly one ASSIGNMENT: an LMS download holds one assignment")
         course = classrun.prepare(args.course.resolve())
         print(unpack_zip(course, args.assignments[0], args.zip.resolve(), args.zip_regexp, args.lms))
     else:
@@ -53,4 +61,5 @@ def run(args, parser) -> int:
     outcomes = classrun.grade(course, args.assignments or nbg.assignments(), jobs=args.jobs, limits=limits)
     print(table(outcomes))
     print(f"\nFeedback: {course}/feedback/   Grades: {course}/grades.csv   Report: {course}/report.html")
-    return 0
+    print(classrun.summary(outcomes))
+    return 0 if all(o.trusted for o in outcomes) else EXIT_GRADE_AGAIN

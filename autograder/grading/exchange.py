@@ -169,9 +169,16 @@ def students_of(course: Course, assignment: str) -> list[str]:
 def autograde(course: Course, assignments: list[str], jobs: int | None = None, limits=None, log=print) -> list:
     """Autograde every collected submission (in parallel on the grading CLI's long-lived nbgrader workers), with the
     config's due dates and late penalty; write grades.csv; return Outcome objects (score net of the penalty)."""
+    from .classrun import course_lock   # imported here: nbgrader_config.py imports this module in every nbgrader run
+    with course_lock(course.dir, log):
+        return _autograde(course, assignments, jobs, limits, log)
+
+
+def _autograde(course: Course, assignments: list[str], jobs, limits, log) -> list:
     from nbgrader.api import Gradebook
 
-    from .classrun import autograde_many
+    from .classrun import autograde_many, mark_csv
+
     sync_due_dates(course, assignments)
     tasks = [(a, s) for a in assignments for s in students_of(course, a)]
     # the same parallel, sandboxed, judged grading as `python -m autograder grade` (the judge caps nbgrader's scores)
@@ -197,6 +204,7 @@ def autograde(course: Course, assignments: list[str], jobs: int | None = None, l
                 o.reason = f"{o.reason}; {note}" if o.reason else note
                 o.score = max(0.0, o.score - penalty)
     course.nbgrader("export", f"--to={course.dir / 'grades.csv'}")
+    mark_csv(course.dir / "grades.csv", outcomes)
     outcomes.sort(key=lambda o: (o.assignment, o.student))
     log(table(outcomes))
     return outcomes

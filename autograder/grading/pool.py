@@ -17,15 +17,16 @@ from .procs import LineReader, close_quietly, drain, kill_tree
 
 
 class Worker:
-    """One long-lived ``python -m autograder.grading.worker`` process (nbgrader imported once) and its slot ``index``, which
-    also names its sandbox user. Each call sends one task and waits for the answer; past the time limit, or if the
+    """One long-lived ``python -m autograder.grading.worker`` process (nbgrader imported once), its slot ``index`` in
+    the pool and, when kernels are sandboxed, the sandbox user it holds (``sandbox.Claim``). Each call sends one task and waits for the answer; past the time limit, or if the
     process dies, the worker and every process under it (kernels included) are killed, and the next call starts a
     fresh one. ``Result`` mirrors ``nbg.run``: returncode 0 on success, the log (and traceback) as output."""
 
     MAX_TASKS = 200   # recycle the process now and then, so nothing one submission left behind grows for long
 
-    def __init__(self, index: int, course: Path, memory_mb: int | None = None, sandbox_uid: int | None = None):
-        self.index, self.course, self.memory_mb, self.sandbox_uid = index, course, memory_mb, sandbox_uid
+    def __init__(self, index: int, course: Path, memory_mb: int | None = None, claim: sandbox.Claim | None = None):
+        self.index, self.course, self.memory_mb, self.claim = index, course, memory_mb, claim
+        self.sandbox_uid = claim.uid if claim else None
         self.proc: subprocess.Popen | None = None
         self.judge = Judge()
         self.tasks = 0
@@ -118,8 +119,7 @@ class WorkerPool:
         self.slots: queue.Queue = queue.Queue()
         self.all = []
         for i in range(jobs):
-            uid = sandbox.worker_user(i)[0] if limits.isolate else None
-            w = Worker(i, course, limits.memory_mb, uid)
+            w = Worker(i, course, limits.memory_mb, sandbox.claim_user() if limits.isolate else None)
             self.all.append(w)
             self.slots.put(w)
 
@@ -132,10 +132,23 @@ class WorkerPool:
             t.join()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         for w in self.all:
+            if exc_type is not None:   # Ctrl-C or an error: no waiting for submissions in flight
+                w.kill()
             w.stop()
+            if w.claim is not None:
+                w.claim.release()
         return False
+
+    def kill_all(self) -> None:
+        """Kill every worker now (and all under it): the threads waiting on them get their answer at once."""
+        for w in self.all:
+            proc = w.proc
+            if proc is not None:
+                kill_tree(proc.pid)   # the thread inside w.call() sees the pipe close and cleans up
+            if w.sandbox_uid is not None:
+                sandbox.kill_user(w.sandbox_uid)
 
     @contextmanager
     def worker(self):

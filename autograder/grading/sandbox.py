@@ -18,7 +18,9 @@ without them grading still works, unisolated, and says so.
 """
 from __future__ import annotations
 
+import fcntl
 import importlib.util
+import itertools
 import json
 import os
 import pwd
@@ -26,6 +28,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 USER_PREFIX = "bpfs-kernel-"
@@ -42,6 +45,42 @@ def available() -> tuple[bool, str]:
     if probe.returncode != 0:
         return False, "namespaces are not permitted here"
     return True, ""
+
+
+#: One lock file per sandbox user: a grading holds the lock of every user its workers use, for as long as it runs.
+LOCK_DIR = Path("/run/lock/bpfs-sandbox")
+
+
+@dataclass
+class Claim:
+    """Sandbox user ``slot`` held by this process alone on this machine (its lock file, flock'ed on ``fd``)."""
+    slot: int
+    uid: int
+    gid: int
+    fd: int
+
+    def release(self) -> None:
+        kill_user(self.uid)
+        os.close(self.fd)   # the lock goes with it
+
+
+def claim_user(lock_dir: Path = LOCK_DIR) -> Claim:
+    """The first sandbox user that no other grading on this machine holds. Gradings at once (two classes, an exchange
+    autograde, ``make demo``) therefore never share a user, and one's cleanup (``kill_user``) never reaches the
+    other's kernels. The lock is an flock, so it dies with its process: after a grading was killed (kill -9), its
+    users are free again, and whatever it left running under them is killed here before reuse."""
+    lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for slot in itertools.count():
+        fd = os.open(lock_dir / f"slot-{slot}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        uid, gid = worker_user(slot)
+        kill_user(uid)
+        return Claim(slot, uid, gid, fd)
+    raise AssertionError("unreachable")
 
 
 def worker_user(index: int) -> tuple[int, int]:
@@ -156,8 +195,10 @@ def kernel_env(spec: dict) -> dict:
         "HOME": f"{work}/home", "IPYTHONDIR": f"{work}/home/.ipython", "MPLCONFIGDIR": f"{work}/home/.mpl",
         "PYTHONPATH": f"{work}/stub", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
     }
+    # JPY_PARENT_PID: ipykernel exits by itself when that process (the worker) is gone, e.g. after a kill -9
     env.update({k: v for k, v in os.environ.items() if k in ("NBGRADER_EXECUTION", "BACKPROP_JUDGE", "LANG",
-                                                               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")})
+                                                               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                                               "JPY_PARENT_PID")})
     return env
 
 

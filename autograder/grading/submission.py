@@ -78,7 +78,7 @@ def autograde_one(course: Path, assignment: str, student: str, limits: Limits, w
         work = Path(tempfile.mkdtemp(prefix="bpfs-"))
         env, config, address = {}, {"Execute.timeout": int(limits.cell_timeout)}, judge.address
         if limits.isolate:
-            uid, gid = sandbox.worker_user(worker.index)
+            uid, gid = worker.claim.uid, worker.claim.gid
             box = sandbox.prepare(work, uid, gid, _hidden_paths(course, root), _check_names(assignment))
             env.update(box["env"])
             config.update(box["config"])
@@ -99,6 +99,10 @@ def autograde_one(course: Path, assignment: str, student: str, limits: Limits, w
         out.status, out.reason = "not graded", f"hang: the notebook ran past the {notebook_timeout:g} s limit"
     elif res.returncode != 0:
         out.status, out.reason = "not graded", _reason_from_log(res.output)
+        # a dead kernel may be the student's (os._exit, the memory limit) or not (killed from outside, the machine
+        # out of memory); a dead worker is never the student's: either way the submission gets a second try
+        out.fault = "kernel" if "kernel died" in out.reason else "grader"
     elif ledger is None:
-        out.status, out.reason = "not graded", "the judge did not answer after the notebook ran: grade it again"
+        out.status, out.reason = "not graded", "the judge did not answer after the notebook ran"
+        out.fault = "grader"
     return out

@@ -86,8 +86,26 @@ def run_task(base, course: Path, task: dict) -> dict:
     return {"success": False, "error": f"unknown task {op!r}"}
 
 
+def exit_with_parent(poll: float = 1.0) -> None:
+    """End this worker (and its process group) when the grading process that started it is gone (kill -9 of the CLI):
+    an orphan must not go on writing into a course directory that the next run replaces. Its kernels follow by
+    themselves (ipykernel watches JPY_PARENT_PID)."""
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os.killpg(0, signal.SIGKILL)
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv=None) -> None:
     course = Path((argv or sys.argv[1:])[0]).resolve()
+    exit_with_parent()
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr

@@ -1,7 +1,7 @@
 """The grade table the CLI prints: one row per student and assignment, with what went wrong."""
 from __future__ import annotations
 
-from ..outcome import Outcome
+from ..outcome import GRADE_AGAIN, Outcome
 
 
 def table(outcomes: list[Outcome]) -> str:
@@ -17,6 +17,7 @@ def table(outcomes: list[Outcome]) -> str:
             note = "all tests passed"
         if o.status == "graded" and o.reason:
             note = f"{o.reason}. {note}"
-        rows.append(f"{o.assignment:24s} {o.student:10s} {o.score:5.1f} / {o.max_score:<5.1f} {note}")
+        score = "  ---" if o.status == GRADE_AGAIN else f"{o.score:5.1f}"   # an untrusted grade is never shown as 0
+        rows.append(f"{o.assignment:24s} {o.student:10s} {score} / {o.max_score:<5.1f} {note}")
     head = f"{'assignment':24s} {'student':10s} {'score':^13s} notes"
     return "\n".join([head, "-" * len(head)] + rows)
