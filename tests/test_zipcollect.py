@@ -251,7 +251,8 @@ def test_cli_grades_a_canvas_download_end_to_end(tmp_path):
     assert "17.0 / 17.0" in rows["101"], rows["101"]
     assert "12.0 / 17.0" in rows["103"] and "sign error" in rows["103"], rows["103"]
     assert " 0.0 / 17.0" in rows["104"] and "renamed?" in rows["104"], rows["104"]
-    csv = (course / "grades.csv").read_text().splitlines()
-    scores = {line.split(",")[3]: line.split(",")[-2] for line in csv[1:]}
-    assert scores == {"101": "17.0", "103": "12.0", "104": "0.0"}, csv
+    import csv
+    rows = list(csv.DictReader((course / "grades.csv").open()))
+    scores = {r["student_id"]: (r["score"], r["status"].split(":")[0]) for r in rows}
+    assert scores == {"101": ("17.0", "graded"), "103": ("12.0", "graded"), "104": ("0.0", "not graded")}, rows
     assert (course / "feedback" / "103" / A / f"{A}.html").exists()
