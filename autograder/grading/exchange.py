@@ -4,29 +4,13 @@ Instructors publish assignments to nbgrader's exchange; students fetch and submi
 ``nbgrader fetch_assignment`` / ``nbgrader submit``); the instructor collects, autogrades, writes feedback and releases
 it; students fetch their feedback. Every step here is one ``nbgrader`` program, run the way a person would run it.
 
-Instructor steps (run in the course run directory, default ``run/course/``, git-ignored)::
+The commands (``python -m autograder exchange init|release|collect|autograde|feedback|release-feedback|student|demo``)
+are in autograder/cli/exchange.py; the course run directory defaults to ``run/course/`` (git-ignored).
 
-    python -m autograder exchange init                         copy nbgrader_config.py and source/ into the course dir
-    python -m autograder exchange release 01_chain_rule        generate_assignment + due date + release_assignment
-    python -m autograder exchange collect 01_chain_rule        collect the latest submission of every student
-    python -m autograder exchange autograde 01_chain_rule      autograde in parallel, print grades, write grades.csv
-    python -m autograder exchange feedback 01_chain_rule       generate_feedback (hidden tests stripped)
-    python -m autograder exchange release-feedback 01_chain_rule
-
-Students on one machine (the demo; on a real server students use JupyterLab or ``nbgrader`` themselves)::
-
-    python -m autograder exchange student ada fetch|submit|fetch-feedback|list 01_chain_rule
-
-    python -m autograder exchange demo [ASSIGNMENT ...]        the whole round trip with two students, ada and ben
-
-Options common to every step: ``--course DIR`` (default run/course) and ``--exchange DIR`` (default: what
-nbgrader_config.py says, i.e. $BACKPROP_EXCHANGE or ``<course>/exchange``). See docs/exchange.md.
-
-This module holds the instructor's steps; students/ (autograder/grading/students.py) the students' side, and the
-command line is autograder/cli/exchange.py. The late-submission policy lives here too (:class:`LatePenalty`), as does the due-date table
-(:class:`CourseSchedule`, set in nbgrader_config.py and written to the gradebook before releasing and grading).
+This module holds the instructor's steps; autograder/grading/students.py the students' side. The late-submission
+policy lives here too (:class:`LatePenalty`), as does the due-date table (:class:`CourseSchedule`, set in
+nbgrader_config.py and written to the gradebook before releasing and grading).
 """
-
 from __future__ import annotations
 
 import math
