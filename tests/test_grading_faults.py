@@ -168,6 +168,7 @@ def test_a_grade_that_cannot_be_trusted_is_never_a_zero(tmp_path, monkeypatch, c
     assert "1 NOT GRADED (could not be trusted): grade them again" in out, out
     (row,) = csv.DictReader((tmp_path / "course" / "grades.csv").open())
     assert row["status"].startswith(GRADE_AGAIN) and row["score"] == "", row
+    assert "1 could not be trusted" in (tmp_path / "course" / "report.html").read_text()
 
 
 def _numerical(nb):

@@ -43,7 +43,7 @@ def plot_scores(by_assignment: dict[str, list[Outcome]], path: Path) -> None:
         width = max(1.0, top / 20)
         edges = [i * width for i in range(int(top / width) + 2)]
         graded = [o.score for o in subs if o.status == "graded"]
-        not_graded = [0.0 for o in subs if o.status != "graded"]
+        not_graded = [0.0 for o in subs if o.status == "not graded"]   # "grade again" ones have no score at all
         ax.hist([graded, not_graded], bins=edges, stacked=True, color=["#4c72b0", "#c44e52"],
                 label=[f"graded ({len(graded)})", f"not graded, 0 points ({len(not_graded)})"], align="left",
                 rwidth=0.85)

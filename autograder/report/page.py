@@ -26,7 +26,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from ..outcome import Outcome
+from ..outcome import GRADE_AGAIN, Outcome
 from .causes import as_outcome, causes, failure_rates
 from .figures import TOP_BUGS, plot_causes, plot_failure_rates, plot_scores, plot_slowest
 
@@ -104,6 +104,7 @@ def write_report(course_dir, outcomes) -> Path:
     slow_rows = [[o.student, o.assignment, f"{o.seconds:.1f}", o.status,
                   f"{o.score:g} / {o.max_score:g}" if o.status == "graded" else o.reason] for o in slow]
     ng_rows = [[o.student, o.assignment, o.reason or "(no reason recorded)"] for o in not_graded]
+    again = [o for o in not_graded if o.status == GRADE_AGAIN]
     n_diag = sum(len(c.submissions) for c in found if c.kind == "diagnosis")
 
     parts = [
@@ -135,6 +136,8 @@ def write_report(course_dir, outcomes) -> Path:
         f'<img src="{FIG_SLOW}" alt="slowest submissions">',
         _table(["student", "assignment", "seconds", "status", "score or reason"], slow_rows),
         f"<h2>Could not be graded ({len(not_graded)})</h2>",
+        (f'<p class="note"><b>{len(again)} could not be trusted</b> (a grader fault, not the student\'s): they have '
+         "no score; grade them again.</p>") if again else "",
         _table(["student", "assignment", "reason"], ng_rows) if ng_rows else "<p>Every submission was graded.</p>",
         "</body></html>",
     ]
