@@ -139,8 +139,8 @@ def check_wrong_formulas_002(wrong_formulas_002) -> None:
 
 
 def check_forward(forward) -> None:
-    case = Case()
-    for kind, m, act in _plans(case):
+    for kind, m, act in _plans(Case()):
+        case = Case()  # one case per network: its seed alone reproduces it
         sizes = _sizes(case, kind)
         Ws, bs, X, Y = _network(case, sizes, m, act)
         where = _describe(case, sizes, m, act)
@@ -164,8 +164,8 @@ def check_forward(forward) -> None:
 
 
 def check_cost(cost) -> None:
-    case = Case()
-    for kind, m, act in _plans(case):
+    for kind, m, act in _plans(Case()):
+        case = Case()  # one case per network: its seed alone reproduces it
         sizes = _sizes(case, kind)
         Ws, bs, X, Y = _network(case, sizes, m, act)
         got = check_scalar("cost(...)", _call_net("cost", cost, *_copies(Ws, bs, X, Y), act,
@@ -184,8 +184,8 @@ def check_cost(cost) -> None:
 
 
 def check_deltas(deltas) -> None:
-    case = Case()
-    for kind, m, act in _plans(case):
+    for kind, m, act in _plans(Case()):
+        case = Case()  # one case per network: its seed alone reproduces it
         sizes = _sizes(case, kind)
         Ws, bs, X, Y = _network(case, sizes, m, act)
         L = len(Ws)
@@ -201,8 +201,8 @@ def check_deltas(deltas) -> None:
 
 
 def _check_backprop(backprop, which: str) -> None:
-    case = Case()
-    for kind, m, act in _plans(case):
+    for kind, m, act in _plans(Case()):
+        case = Case()  # one case per network: its seed alone reproduces it
         sizes = _sizes(case, kind)
         Ws, bs, X, Y = _network(case, sizes, m, act)
         L = len(Ws)
