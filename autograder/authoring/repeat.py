@@ -34,7 +34,7 @@ def __repeat_cell(src, runs, min_cases, max_runs):
     n = fails = 0
     first = ""
     c0, t0 = Case.drawn, time.perf_counter()
-    while n < runs or (Case.drawn - c0 < min_cases and n < max_runs):
+    while n < runs or (0 < Case.drawn - c0 < min_cases and n < max_runs):  # a check that draws none: N runs
         err = io.StringIO()
         msg = ""
         try:
