@@ -273,7 +273,8 @@ def check_train_221(train_221) -> None:
                 case, tol=1e-9)
     except AssertionError as e:
         raise AssertionError(f"One epoch of train_221 is not one SGD step w <- w - eta * dL/dw per example, in order. "
-                             f"Check the sign of the update: w <- w - eta * dL/dw, and that eta is used. {e} "
+                             f"Check the sign of the update: w <- w - eta * dL/dw, and that eta is used. "
+                             f"{str(e).replace('against the numerical gradient', 'against one reference epoch')} "
                              f"({where})") from None
     for params, losses in ((pK, lK), (pK1, lK1)):
         final = ref.net221_mse(params, PEOPLE_X, PEOPLE_Y)
