@@ -10,7 +10,8 @@ Which one a check uses, and why:
   derivative of f at x is Im f(x + i h e_k) / h. Nothing is subtracted, so there is no cancellation, and with
   h = 1e-30 the truncation error (h^2 |f'''| / 6) is below 1e-55 relative: the result is the derivative to within
   the rounding of the tangent computation itself, a few ulps times the condition of the forward pass (below 1e-13
-  relative against the analytic backprop in tests/test_false_rejects.py; no false reject in 100,000 cases per check). The hidden tests' tolerance (1e-6) is
+  relative against the analytic backprop in tests/test_false_rejects.py; no false reject in 100,000 cases per
+  check of notebook 02). The hidden tests' tolerance (1e-6) is
   then about seven orders of magnitude above the reference's own error. It needs f analytic along the step: sigmoid,
   tanh, squares and sums are; ReLU written as z * [Re z > 0] is too, away from its kink, because a complex step never
   moves the real part.
