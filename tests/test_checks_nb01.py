@@ -118,3 +118,43 @@ def test_worked_example_value_independently():
         return (1 - s(h1 + h2)) ** 2
     h = 1e-6
     assert abs((loss(1 + h) - loss(1 - h)) / (2 * h) - 0.0214695) < 5e-8
+
+
+def _trainer(update):
+    """A 2-2-1 trainer as the notebook specifies it, with ``update(p, g, eta, X, y)`` giving one epoch's steps."""
+    from autograder.reference import neurons as ref
+
+    def train(X, y, eta=0.1, epochs=1000, seed=0):
+        rng = np.random.default_rng(seed)
+        p = {k: float(rng.normal()) for k in ref.NET221_KEYS}
+        losses = []
+        for _ in range(epochs):
+            p = update(p, eta, X, y)
+            losses.append(ref.net221_mse(p, X, y))
+        return p, losses
+    return train
+
+
+def _sgd(p, eta, X, y, rate=None):
+    for xi, yi in zip(X, y):
+        g = good_backprop(p, xi, yi)
+        p = {k: p[k] - (eta if rate is None else rate) * g[k] for k in p}
+    return p
+
+
+def _full_batch(p, eta, X, y):
+    gs = [good_backprop(p, xi, yi) for xi, yi in zip(X, y)]
+    return {k: p[k] - eta * np.mean([g[k] for g in gs]) for k in p}
+
+
+@pytest.mark.parametrize("update", [lambda p, e, X, y: _sgd(p, e, X, y, rate=0.1), _full_batch,
+                                    lambda p, e, X, y: _sgd(p, e, X[::-1], y[::-1])],
+                         ids=["eta ignored", "full batch", "examples reversed"])
+def test_training_with_a_wrong_update_rule_fails(update):
+    with pytest.raises(AssertionError, match="not one SGD step"):
+        nb01.check_train_221(_trainer(update))
+
+
+def test_training_by_the_spec_passes_whatever_the_start():
+    for _ in range(20):
+        nb01.check_train_221(_trainer(_sgd))

@@ -20,21 +20,36 @@ from ..checks import checks_module
 from .variants import blank, fill
 
 
+#: The checkout this process imported ``autograder`` from. Kernels get it first on PYTHONPATH, so a selftest run from
+#: a worktree tests that worktree's checks, not whichever copy is installed (editable) in the environment.
+CHECKOUT = str(Path(__file__).resolve().parents[2])
+
+
+class kernel_env:
+    """Context: NBGRADER_EXECUTION=autograde and this checkout first on PYTHONPATH, for the kernels started inside."""
+
+    def __enter__(self):
+        self.saved = {k: os.environ.get(k) for k in ("NBGRADER_EXECUTION", "PYTHONPATH")}
+        os.environ["NBGRADER_EXECUTION"] = "autograde"
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (CHECKOUT, self.saved["PYTHONPATH"]) if p)
+        return self
+
+    def __exit__(self, *exc):
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def execute(nb, cwd: Path, timeout: int = 120):
     """Execute a notebook copy as the autograder would. Returns (notebook, seconds)."""
     nb = nbformat.from_dict(nb)
-    old = os.environ.get("NBGRADER_EXECUTION")
-    os.environ["NBGRADER_EXECUTION"] = "autograde"
-    try:
+    with kernel_env():
         t0 = time.perf_counter()
         NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                        resources={"metadata": {"path": str(cwd)}}).execute()
         return nb, time.perf_counter() - t0
-    finally:
-        if old is None:
-            os.environ.pop("NBGRADER_EXECUTION", None)
-        else:
-            os.environ["NBGRADER_EXECUTION"] = old
 
 
 def score_cells(nb) -> dict[str, tuple[float, float, str]]:

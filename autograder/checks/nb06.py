@@ -1,6 +1,7 @@
 """Hidden-test checks for notebook 06, mini-batch SGD on handwritten digits.
 
-Gradients are compared with central differences of the reference cost (``autograder.reference.mlp.cost``) on small random
+Gradients are compared with complex-step derivatives (exact to a few ulps, see ``numgrad``) of the reference cost
+(``autograder.reference.mlp.cost``) on small random
 networks with non-zero biases; the update and the training loop are compared with the reference MLP; the trained
 accuracy is measured with the reference forward pass on the held-out digits, in a shrunk run that takes ~0.2 s.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..reference import mlp
-from .numgrad import numerical_gradient
+from .numgrad import complex_step_gradient
 from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
                     remote_checks, repeat)
 
@@ -95,7 +96,7 @@ def _check_backprop(backprop, which: int) -> None:
                 Ws2, bs2 = float_copies(Ws), float_copies(bs)
                 (Ws2 if which == 0 else bs2)[l] = p
                 return mlp.cost(Ws2, bs2, X, Y)
-            compare(f"{label}^{l + 1}", out[which][l], numerical_gradient(J, P), case, batch_size=X.shape[1])
+            compare(f"{label}^{l + 1}", out[which][l], complex_step_gradient(J, P), case, batch_size=X.shape[1])
     repeat(one)
 
 

@@ -8,6 +8,8 @@
                                                      autograde an LMS download, unpacked by nbgrader's zip_collect
     python -m autograder selftest source/NN_x/NN_x.ipynb ...
                                                      grade a source notebook's solution, blank, bug and broken part
+    python -m autograder selftest --repeat N [--cases K] [NOTEBOOK ...]
+                                                     re-run every test cell N times on the solution: false rejects
     python -m autograder exchange STEP ...           the round trip through nbgrader's exchange (see its --help)
     python -m autograder report COURSE_DIR           rewrite a graded course's report.html from its outcomes.json
 """
@@ -29,7 +31,11 @@ def main(argv=None) -> int:
     d.add_argument("--jobs", type=int, default=None)
     d.add_argument("--no-build", action="store_true", help="grade the demo class without rebuilding first")
     st = sub.add_parser("selftest", help="grade source notebooks against themselves (solution, blank, bug, part)")
-    st.add_argument("notebooks", nargs="+", type=Path)
+    st.add_argument("notebooks", nargs="*", type=Path, help="source notebooks (with --repeat: default all of source/)")
+    st.add_argument("--repeat", type=int, default=0, metavar="N",
+                    help="re-run every graded test cell N times on the solution, one kernel, and count false rejects")
+    st.add_argument("--cases", type=int, default=0, metavar="K",
+                    help="with --repeat: keep re-running each test cell until it has drawn at least K random cases")
     r = sub.add_parser("report", help="rewrite report.html of a graded course from its outcomes.json")
     r.add_argument("course", type=Path)
     parsers = {"grade": grade.add_parser(sub), "exchange": exchange.add_parser(sub)}
@@ -42,6 +48,11 @@ def main(argv=None) -> int:
         from . import demo
         return demo.main(jobs=args.jobs, rebuild=not args.no_build)
     if args.cmd == "selftest":
+        if args.repeat or args.cases:
+            from ..authoring import repeat
+            return repeat.main([str(n) for n in args.notebooks], max(args.repeat, 1), args.cases)
+        if not args.notebooks:
+            st.error("name at least one source notebook (or use --repeat)")
         from ..authoring import selftest
         return selftest.main([str(n) for n in args.notebooks])
     if args.cmd == "report":

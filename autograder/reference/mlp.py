@@ -18,6 +18,8 @@ import numpy as np
 
 
 def sigmoid(z):
+    if np.iscomplexobj(z):
+        return _complex_sigmoid(z)
     # exp(-|z|) lies in (0, 1], so nothing overflows (no RuntimeWarning) for any z. The value is
     # 1 / (1 + e) where z >= 0 and e / (1 + e) where z < 0: one division with the numerator chosen in place,
     # the same floating-point operations as np.where(z >= 0, 1 / (1 + e), e / (1 + e)) without its temporaries.
@@ -33,6 +35,16 @@ def sigmoid(z):
     return e
 
 
+def _complex_sigmoid(z):
+    """The same branches for complex z (used by complex-step derivatives only): 1 / (1 + exp(-z)) where Re z >= 0 and
+    exp(z) / (1 + exp(z)) where Re z < 0. Both are the analytic logistic function and neither exponentiates a number
+    with positive real part. Real input never comes here, so real results are untouched."""
+    z = np.asarray(z, dtype=np.complex128)
+    pos = z.real >= 0
+    e = np.exp(np.where(pos, -z, z))
+    return np.where(pos, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
 def sigmoid_prime(z):
     s = sigmoid(z)
     t = 1.0 - s
@@ -45,6 +57,8 @@ def tanh_prime(z):
 
 
 def relu(z):
+    if np.iscomplexobj(z):  # for complex-step derivatives: z where Re z > 0, else 0 (analytic away from the kink)
+        return np.where(np.real(z) > 0, z, 0.0)
     return np.maximum(z, 0.0)
 
 
@@ -88,10 +102,15 @@ def cost(Ws, bs, X, Y, activation="sigmoid", lam=0.0):
     """Mean over the batch of the summed squared error, plus (lam / 2m) * sum of squared weights."""
     m = X.shape[1]
     a_L = forward(Ws, bs, X, activation)[1][-1]
-    J = float(np.sum((a_L - Y) ** 2) / m)
+    J = _scalar(np.sum((a_L - Y) ** 2) / m)
     if lam:
-        J += float(lam / (2.0 * m) * sum(np.sum(W * W) for W in Ws))
+        J += _scalar(lam / (2.0 * m) * sum(np.sum(W * W) for W in Ws))
     return J
+
+
+def _scalar(v):
+    """float(v) for a real result; complex(v) when a complex-step derivative runs the cost on complex parameters."""
+    return complex(v) if np.iscomplexobj(v) else float(v)
 
 
 def backprop(Ws, bs, X, Y, activation="sigmoid", lam=0.0):

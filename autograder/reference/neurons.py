@@ -7,14 +7,24 @@ import numpy as np
 
 def sigmoid(z):
     """Stable logistic function: never evaluates exp of a large positive number."""
+    if np.iscomplexobj(z):  # complex-step derivatives only: the same two branches, chosen by Re z (analytic)
+        z = np.asarray(z, dtype=np.complex128)
+        pos = z.real >= 0
+        e = np.exp(np.where(pos, -z, z))
+        return np.where(pos, 1.0 / (1.0 + e), e / (1.0 + e))
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _scalar(v):
+    """float(v), or complex(v) when a complex-step derivative runs the reference on complex numbers."""
+    return complex(v) if np.iscomplexobj(v) else float(v)
+
+
 def neuron_cost(a_prev, w, b, y):
-    """C = (y - sigma(a_prev . w + b))^2 for one neuron with n inputs."""
-    return float((y - sigmoid(np.dot(a_prev, w) + b)) ** 2)
+    """C = (y - sigma(a_prev . w + b))^2 for one neuron with n inputs (complex-safe, for complex-step derivatives)."""
+    return _scalar((y - sigmoid(np.dot(a_prev, w) + b)) ** 2)
 
 
 NET221_WEIGHTS = ("w1", "w2", "w3", "w4", "w5", "w6")
@@ -28,7 +38,7 @@ def net221_forward(p, x):
     h1 = sigmoid(p["w1"] * x1 + p["w2"] * x2 + p["b1"])
     h2 = sigmoid(p["w3"] * x1 + p["w4"] * x2 + p["b2"])
     o1 = sigmoid(p["w5"] * h1 + p["w6"] * h2 + p["b3"])
-    return {"h1": float(h1), "h2": float(h2), "o1": float(o1)}
+    return {"h1": _scalar(h1), "h2": _scalar(h2), "o1": _scalar(o1)}
 
 
 def net221_loss(p, x, y):
