@@ -16,7 +16,7 @@ Which one a check uses, and why:
   tanh, squares and sums are; ReLU written as z * [Re z > 0] is too, away from its kink, because a complex step never
   moves the real part.
 * ``numerical_gradient`` (central differences) for functions given as black boxes (a student's ``f`` in notebook 03,
-  the slopes of notebook 01), with ``central_difference_error`` when a check needs a bound on its error.
+  the slopes of notebook 01).
 """
 from __future__ import annotations
 
@@ -100,33 +100,6 @@ def complex_step_derivative(f: Callable[[np.ndarray], np.ndarray], z: np.ndarray
     """Derivative of an elementwise analytic function at every entry of real ``z``: Im f(z + i h) / h."""
     z = np.asarray(z, dtype=np.float64)
     return np.imag(np.asarray(f(z + 1j * h), dtype=np.complex128)) / h
-
-
-def central_difference_error(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = DEFAULT_EPS,
-                             indices: Iterable[tuple[int, ...]] | None = None, roundings: int = 64) -> np.ndarray:
-    """A per-entry bound on the error of ``numerical_gradient(f, x, eps)``, for functions that are not analytic.
-
-    Round-off: f(x +- eps) each carry at most ``roundings`` * u * |f| of rounding error (u = 2^-53), so the difference
-    quotient D(eps) carries at most roundings * u * (|f+| + |f-|) / (2 eps). Truncation: D(eps) = f' + c eps^2 + O(eps^4)
-    gives D(eps) - D(2 eps) = -3 c eps^2 + O(eps^4), so |D(eps) - D(2 eps)| / 3 estimates it; it is counted twice, with
-    the round-off of both quotients, to cover the O(eps^4) term. NaN outside ``indices`` like ``numerical_gradient``.
-    """
-    u = np.finfo(np.float64).eps / 2
-    x = np.array(x, dtype=np.float64, copy=True)
-    err = np.full(x.shape, np.nan) if indices is not None else np.zeros(x.shape)
-    for idx in (np.ndindex(x.shape) if indices is None else indices):
-        idx = tuple(idx)
-        old = x[idx]
-        v = {}
-        for k in (-2, -1, 1, 2):
-            x[idx] = old + k * eps
-            v[k] = float(f(x))
-        x[idx] = old
-        r1 = roundings * u * (abs(v[1]) + abs(v[-1])) / (2 * eps)
-        r2 = roundings * u * (abs(v[2]) + abs(v[-2])) / (4 * eps)
-        d1, d2 = (v[1] - v[-1]) / (2 * eps), (v[2] - v[-2]) / (4 * eps)
-        err[idx] = r1 + 2.0 * (abs(d1 - d2) + r1 + r2) / 3.0
-    return err
 
 
 def elementwise_derivative(f: Callable[[np.ndarray], np.ndarray], z: np.ndarray, eps: float = DEFAULT_EPS) -> np.ndarray:
