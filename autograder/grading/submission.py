@@ -101,7 +101,8 @@ def autograde_one(course: Path, assignment: str, student: str, limits: Limits, w
         out.status, out.reason = "not graded", _reason_from_log(res.output)
         # a dead kernel may be the student's (os._exit, the memory limit) or not (killed from outside, the machine
         # out of memory); a dead worker is never the student's: either way the submission gets a second try
-        out.fault = "kernel" if "kernel died" in out.reason else "grader"
+        # (a hang that ignores the interrupt is the submission's own: no second try)
+        out.fault = ("kernel" if "kernel died" in out.reason else "" if out.reason.startswith("hang") else "grader")
     elif ledger is None:
         out.status, out.reason = "not graded", "the judge did not answer after the notebook ran"
         out.fault = "grader"
