@@ -106,7 +106,8 @@ def build_student_env(env: Path, checkout: Path, log=print) -> Path:
                         "nbgrader:create-assignment"], **run)
         subprocess.run([jupyter, "server", "extension", "disable", "--sys-prefix",
                         "nbgrader.server_extensions.formgrader"], **run)
-        leaked = subprocess.run([str(env / "bin" / "python"), "-c", "import autograder"], capture_output=True)
+        leaked = subprocess.run([str(env / "bin" / "python"), "-I", "-c", "import autograder"], capture_output=True,
+                                cwd="/")
         if leaked.returncode == 0:
             raise RuntimeError(f"{env} can import autograder: the student environment must not")
         (env / ".bpfs-stamp").write_text(digest)

@@ -60,7 +60,8 @@ MS_REC, MS_PRIVATE, MS_RDONLY, MS_NOSUID, MS_NODEV, CLONE_NEWNS = 0x4000, 0x4000
 
 def _hide(paths):
     """In the child, before it drops root: a private mount namespace with an empty read-only tmpfs over each path
-    (e.g. other checkouts of the course on this machine). Fails closed: no server if a mount fails."""
+    (e.g. other checkouts of the course on this machine) and a private /tmp. Fails closed: no server if a mount
+    fails."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         raise OSError(ctypes.get_errno(), "cannot make a private mount namespace")
@@ -68,6 +69,9 @@ def _hide(paths):
         if os.path.isdir(p) and libc.mount(b"tmpfs", p.encode(), b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
                                            b"mode=0555,size=16k") != 0:
             raise OSError(ctypes.get_errno(), f"cannot hide {p}")
+    # A private /tmp (as systemd's PrivateTmp): other people's scratch copies of the course there stay out of reach.
+    if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=1777,size=512m") != 0:
+        raise OSError(ctypes.get_errno(), "cannot give the server a private /tmp")
 
 
 class CourseSpawner(LocalProcessSpawner):
