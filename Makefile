@@ -7,7 +7,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 # Playwright must use Debian's chromium; it cannot download a browser here.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test test-fast build lab grade chromium clean report \
+.PHONY: demo test test-fast build lab grade chromium clean report hub hub-setup hub-teardown \
         exchange-demo exchange-release exchange-collect exchange-autograde exchange-feedback exchange-release-feedback
 
 ## make demo: regenerate release/ and solutions/, autograde the demo class, print the grades
@@ -51,6 +51,20 @@ exchange-feedback: $(STAMP)
 	$(PY) -m autograder exchange feedback $(A)
 exchange-release-feedback: $(STAMP)
 	$(PY) -m autograder exchange release-feedback $(A)
+
+## make hub: the demo JupyterHub on 127.0.0.1:$(HUB_PORT) (root): one course, instructor, TA, demo students, the
+## formgrader as a hub service, a shared exchange; prints the URL and the demo logins; Ctrl-C stops it (docs/hub.md).
+## Installs the hub venv (the `hub` extra) and the student venv under $(HUB_ENVS); data under $(HUB_ROOT).
+HUB_ROOT ?= /srv/bpfs-hub
+HUB_ENVS ?= /opt/bpfs-hub
+HUB_PORT ?= 8000
+HUB_ARGS = --root $(HUB_ROOT) --envs $(HUB_ENVS) --port $(HUB_PORT)
+hub: $(STAMP)
+	$(PY) -m autograder hub run $(HUB_ARGS)
+hub-setup: $(STAMP)
+	$(PY) -m autograder hub setup $(HUB_ARGS)
+hub-teardown: $(STAMP)
+	$(PY) -m autograder hub teardown $(HUB_ARGS)
 
 ## make lab: JupyterLab on the student notebooks
 lab: $(STAMP)

@@ -12,7 +12,7 @@ from conftest import ROOT
 LAYERS = [
     {"autograder.cli", "autograder.__main__"},
     {"autograder.authoring"},
-    {"autograder.grading"},
+    {"autograder.grading", "autograder.hub"},   # hub: provisions and runs the demo JupyterHub, uses grading
     {"autograder.report"},
     {"autograder.checks"},
     {"autograder.reference", "autograder.protocol", "autograder.outcome"},

@@ -12,13 +12,14 @@
                                                      re-run every test cell N times on the solution: false rejects
     python -m autograder exchange STEP ...           the round trip through nbgrader's exchange (see its --help)
     python -m autograder report COURSE_DIR           rewrite a graded course's report.html from its outcomes.json
+    python -m autograder hub [setup|run|teardown]    the demo JupyterHub with the formgrader service (root)
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from . import exchange, grade
+from . import exchange, grade, hub
 
 
 def main(argv=None) -> int:
@@ -38,7 +39,7 @@ def main(argv=None) -> int:
                     help="with --repeat: keep re-running each test cell until it has drawn at least K random cases")
     r = sub.add_parser("report", help="rewrite report.html of a graded course from its outcomes.json")
     r.add_argument("course", type=Path)
-    parsers = {"grade": grade.add_parser(sub), "exchange": exchange.add_parser(sub)}
+    parsers = {"grade": grade.add_parser(sub), "exchange": exchange.add_parser(sub), "hub": hub.add_parser(sub)}
     args = p.parse_args(argv)
     if args.cmd == "build":
         from ..authoring import build
@@ -58,5 +59,5 @@ def main(argv=None) -> int:
     if args.cmd == "report":
         from ..report import page
         return page.main([str(args.course)])
-    module = {"grade": grade, "exchange": exchange}[args.cmd]
+    module = {"grade": grade, "exchange": exchange, "hub": hub}[args.cmd]
     return module.run(args, parsers[args.cmd])

@@ -1,0 +1,124 @@
+"""The hub's two venvs, built with pip and rebuilt only when what they hold changes (a stamp of its hash).
+
+* the **hub venv**: JupyterHub, its proxy, nbgrader and this course installed *non-editable* with the ``hub`` extra,
+  so ``autograder`` (reference, checks) lives in it and nowhere the students can read: it is root:graders, 0750.
+* the **student venv**: what a student's server and kernel need and nothing of the grader: ``jupyterhub-singleuser``,
+  JupyterLab, nbgrader's lab extensions (the formgrader disabled) and ``course/`` alone, built as its own small
+  distribution (``backprop-course``) from a copy of the folder. Mode 0755: every student runs it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+#: a Python every account can run (pyenv's under /root is not): the venvs' base interpreter
+BASE_PYTHON = os.environ.get("BPFS_HUB_PYTHON", "/usr/bin/python3")
+STUDENT_PACKAGES = ["jupyterhub==6.1.1", "jupyterlab>=4.2,<5", "nbgrader==0.9.6", "ipykernel"]
+#: course/'s own dependencies (what the notebooks import); the pyproject of the ``backprop-course`` distribution
+COURSE_DEPS = ["numpy>=1.26", "matplotlib>=3.8", "ipywidgets>=8.1", "mlxtend>=0.23"]
+COURSE_PYPROJECT = """[build-system]
+requires = ["setuptools>=77"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "backprop-course"
+version = "0.1.0"
+description = "The students' side of Backprop from Scratch: data sets, figures, the learning-rate explorer."
+requires-python = ">=3.11"
+dependencies = {deps}
+
+[tool.setuptools.packages.find]
+include = ["course*"]
+"""
+
+
+def _digest(paths: list[Path], extra: str) -> str:
+    h = hashlib.sha256(extra.encode())
+    for top in paths:
+        files = sorted(p for p in top.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if top.is_dir() \
+            else [top]
+        for f in files:
+            h.update(str(f.relative_to(top.parent)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _fresh(env: Path, digest: str) -> bool:
+    stamp = env / ".bpfs-stamp"
+    return stamp.exists() and stamp.read_text().strip() == digest and (env / "bin" / "python").exists()
+
+
+def _venv(env: Path, log) -> Path:
+    if not (env / "bin" / "python").exists():
+        log(f"creating {env}")
+        subprocess.run([BASE_PYTHON, "-m", "venv", "--clear", str(env)], check=True)
+        _pip(env, "install", "--upgrade", "pip", "setuptools>=77")
+    return env / "bin" / "python"
+
+
+def _pip(env: Path, *args: str) -> None:
+    subprocess.run([str(env / "bin" / "python"), "-m", "pip", "--quiet", "--disable-pip-version-check", *args],
+                   check=True)
+
+
+def build_hub_env(env: Path, checkout: Path, group: str, log=print) -> Path:
+    """JupyterHub + proxy + nbgrader + the course (non-editable, ``[hub]`` extra), root:``group`` 0750."""
+    digest = _digest([checkout / "pyproject.toml", checkout / "autograder", checkout / "course"], "hub")
+    if not _fresh(env, digest):
+        _venv(env, log)
+        with tempfile.TemporaryDirectory() as tmp:   # a copy: pip never writes build/ into the checkout
+            src = Path(tmp) / "src"
+            src.mkdir()
+            for name in ("pyproject.toml", "README.md"):
+                shutil.copy2(checkout / name, src / name)
+            for name in ("autograder", "course"):
+                shutil.copytree(checkout / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+            log(f"installing the course with its hub extra into {env} (non-editable)")
+            _pip(env, "install", "--upgrade", f"{src}[hub]")
+        (env / ".bpfs-stamp").write_text(digest)
+    _lock_down(env, group)
+    return env
+
+
+def build_student_env(env: Path, checkout: Path, log=print) -> Path:
+    """The students' venv: their server, nbgrader's student extensions and ``backprop-course``; no ``autograder``."""
+    digest = _digest([checkout / "course"], " ".join(STUDENT_PACKAGES + COURSE_DEPS))
+    if not _fresh(env, digest):
+        _venv(env, log)
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "backprop-course"
+            src.mkdir()
+            (src / "pyproject.toml").write_text(COURSE_PYPROJECT.format(deps=json.dumps(COURSE_DEPS)))
+            shutil.copytree(checkout / "course", src / "course", ignore=shutil.ignore_patterns("__pycache__"))
+            log(f"installing the student environment into {env} (course/ only, non-editable)")
+            _pip(env, "install", "--upgrade", *STUDENT_PACKAGES, str(src))
+        jupyter = str(env / "bin" / "jupyter")
+        run = dict(check=True, capture_output=True, env={**os.environ, "PATH": f"{env / 'bin'}:{os.environ['PATH']}"})
+        # nbgrader's formgrader is the instructor's: off in every server that runs from this venv.
+        subprocess.run([jupyter, "labextension", "disable", "--level=sys_prefix", "nbgrader:formgrader"],
+                       **run)
+        subprocess.run([jupyter, "labextension", "disable", "--level=sys_prefix",
+                        "nbgrader:create-assignment"], **run)
+        subprocess.run([jupyter, "server", "extension", "disable", "--sys-prefix",
+                        "nbgrader.server_extensions.formgrader"], **run)
+        leaked = subprocess.run([str(env / "bin" / "python"), "-I", "-c", "import autograder"], capture_output=True,
+                                cwd="/")
+        if leaked.returncode == 0:
+            raise RuntimeError(f"{env} can import autograder: the student environment must not")
+        (env / ".bpfs-stamp").write_text(digest)
+    for p in [env, *env.rglob("*")]:   # readable by everyone, writable by root only
+        if not p.is_symlink():
+            p.chmod((p.stat().st_mode | 0o444 | (0o111 if p.is_dir() else 0)) & ~0o022)
+    return env
+
+
+def _lock_down(env: Path, group: str) -> None:
+    """The hub venv holds the grader: root and ``group`` only (0750 on its top directory is enough)."""
+    import grp
+    os.chown(env, 0, grp.getgrnam(group).gr_gid)
+    env.chmod(0o750)

@@ -1,0 +1,295 @@
+"""The course on a real JupyterHub (``autograder.hub``), driven in headless chromium through the hub's login page.
+
+One module-scoped hub on free 127.0.0.1 ports with its own data root, system users ``bpfs-hub-t-*`` (deleted at the
+end) and the shared venvs under /opt/bpfs-hub (built on first use, reused after):
+
+1. the instructor logs in and releases 01 from the formgrader service;
+2. ada and ben log in, fetch 01 in the Assignment List, solve it on disk (ada: the demo class's correct notebook;
+   ben: first the blank release, then the demo class's planted sign bug), submit; ben submits twice;
+3. the grader (``autograder.grading.exchange``: the judge and the sandbox) collects, autogrades, releases feedback;
+4. each student fetches their feedback and reads their own score (17 / 17; 12 / 17 and "sign error"), and the hub
+   refuses the other's server;
+5. a student who opens the formgrader is refused (403/404);
+6. a probe notebook in a student's kernel: ``course`` imports, ``autograder`` does not, and no source/, solutions/,
+   reference or gradebook is readable anywhere;
+7. the hub restarts: every submission and grade is still there, and ada reads her feedback again.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import ASSIGNMENT, ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+if os.geteuid() != 0:
+    pytest.skip("the hub test creates system users and runs servers as them: it needs root", allow_module_level=True)
+
+from autograder.grading import exchange  # noqa: E402
+from autograder.hub import provision, run as hubrun  # noqa: E402
+from autograder.hub.layout import Hub  # noqa: E402
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]   # as conftest.py's (``conftest`` names two modules here)
+
+PANEL = "#nbgrader-assignment-list"
+QUIET = dict(log=lambda *a: None)
+DEMO = ROOT / "autograder" / "demo-class"
+
+
+def _step(name: str, t0: float) -> float:
+    now = time.monotonic()
+    print(f"[hub] {name}: {now - t0:.1f} s")
+    return now
+
+
+@pytest.fixture(scope="module")
+def hub():
+    h = Hub(root=Path(f"/srv/bpfs-hub-test-{uuid.uuid4().hex[:6]}"), prefix="bpfs-hub-t-", students=["ada", "ben"],
+            hide=[str(ROOT.parent)], password="test-" + uuid.uuid4().hex[:8])
+    t0 = time.monotonic()
+    try:
+        provision.setup(h, ROOT, assignments=[ASSIGNMENT], log=print)
+        _step("setup (users, course dir, venvs reused or built)", t0)
+        hubrun.pick_ports(h)
+        running = hubrun.start(h)
+        yield running
+        running.stop()
+    finally:
+        provision.teardown(h)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def login(browser, hub: Hub, user: str, next_url: str = ""):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    ctx.set_default_timeout(90_000)
+    page = ctx.new_page()
+    page.goto(f"{hub.url}/hub/login" + (f"?next={next_url}" if next_url else ""))
+    page.fill("#username_input", user)
+    page.fill("#password_input", hub.password)
+    page.click("#login_submit")
+    return page
+
+
+def quiet_lab(hub: Hub, user: str) -> None:
+    """The news popup off in the user's own JupyterLab settings (it would cover the panel's corner)."""
+    import pwd
+    pw = pwd.getpwnam(user)
+    f = Path(pw.pw_dir) / ".jupyter" / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension" / \
+        "notification.jupyterlab-settings"
+    provision._write_as(pw, f, json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+
+
+def open_lab(page, hub: Hub, user: str) -> None:
+    page.wait_for_url(re.compile(rf".*/user/{user}/lab.*"), timeout=120_000)
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text="Nbgrader").first.click()
+    page.locator(".lm-Menu-item[data-command='nbgrader:open-assignment-list']").click()
+    page.locator(PANEL).wait_for()
+
+
+def _row(page, section: str):
+    return page.locator(f"{PANEL} {section} > .list_item").filter(
+        has=page.locator(".item_name", has_text=ASSIGNMENT))
+
+
+def put_as(user: str, src: Path, dst: Path) -> None:
+    """The student's edit: their notebook on disk, owned by them."""
+    import pwd
+    pw = pwd.getpwnam(user)
+    shutil.copyfile(src, dst)
+    os.chown(dst, pw.pw_uid, pw.pw_gid)
+
+
+def submit(page) -> None:
+    before = _row(page, "#submitted_assignments_list").locator(".nested_list_item").count()
+    _row(page, "#fetched_assignments_list").locator("button", has_text="Submit").click()
+    _row(page, "#submitted_assignments_list").locator(".nested_list_item").nth(before).wait_for()
+    time.sleep(1.1)   # nbgrader's submission timestamps are per second; two submits must differ
+
+
+def feedback_text(page, hub: Hub, user: str) -> str:
+    page.locator(f"{PANEL} #refresh_assignments_list").click()
+    row = _row(page, "#submitted_assignments_list")
+    row.locator("button", has_text="Fetch Feedback").first.click()
+    row.locator(".nested_list_item a", has_text="view feedback").first.wait_for()
+    (html,) = sorted((Path(hub.home(user)) / hub.course_id / ASSIGNMENT / "feedback").glob("*/*.html"))[-1:]
+    rel = html.relative_to(hub.home(user))
+    resp = page.goto(f"{hub.url}/user/{user}/files/{rel}")
+    assert resp.status == 200, resp.status
+    return page.locator("body").inner_text()
+
+
+def score(text: str) -> tuple[float, float]:
+    m = re.search(r"Score: ([\d.]+) / ([\d.]+)\)", text)
+    assert m, text[:500]
+    return float(m.group(1)), float(m.group(2))
+
+
+PROBE = r'''
+import importlib.util, json, os, time
+out = {"course": importlib.util.find_spec("course") is not None, "autograder": None, "readable": []}
+try:
+    import autograder
+    out["autograder"] = autograder.__file__
+except ImportError:
+    pass
+import course.data
+for p in PATHS:
+    try:
+        with open(p, "rb") as f:
+            f.read(1)
+        out["readable"].append(p)
+    except OSError:
+        pass
+t0, found = time.monotonic(), []
+for top, dirs, files in os.walk("/", onerror=lambda e: None):
+    if top.startswith(("/proc", "/sys", "/dev", "/run")) or time.monotonic() - t0 > 40:
+        dirs[:] = []
+        continue
+    for name in files:
+        p = os.path.join(top, name)
+        if (("/autograder/reference/" in p or "/autograder/checks/" in p or "/solutions/01_chain_rule/" in p
+             or "/source/01_chain_rule/" in p or (name == "gradebook.db" and "/nbgrader/tests/" not in p))
+                and os.access(p, os.R_OK)):
+            found.append(p)
+out["found"], out["walk_s"] = found[:20], round(time.monotonic() - t0, 1)
+print("PROBE" + json.dumps(out))
+'''
+
+
+def probe(page, hub: Hub, user: str) -> dict:
+    """Run PROBE in the student's own kernel on the hub (a notebook in their home, opened and run in JupyterLab)."""
+    import pwd
+    paths = [str(hub.course_dir / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"), str(hub.course_dir / "gradebook.db"),
+             str(ROOT / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+             str(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"),
+             str(ROOT / "autograder" / "reference" / "mlp.py"), "/work/main/autograder/reference/mlp.py",
+             str(hub.hub_env / "pyvenv.cfg"), str(hub.home(hub.user("ada")) / ".jupyter" / "nbgrader_config.py")]   # probed as ben
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"PATHS = {paths!r}\n" + PROBE)])
+    pw = pwd.getpwnam(user)
+    dst = Path(pw.pw_dir) / "probe.ipynb"
+    nbformat.write(nb, dst)
+    os.chown(dst, pw.pw_uid, pw.pw_gid)
+    page.goto(f"{hub.url}/user/{user}/lab/tree/probe.ipynb")
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
+    dialog = page.locator(".jp-Dialog .jp-mod-accept")
+    try:                                   # a "Select Kernel" dialog, if the notebook's kernel is not yet known
+        dialog.wait_for(timeout=5_000)
+        dialog.click()
+    except Exception:  # noqa: BLE001 - no dialog: the default kernel starts
+        pass
+    page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=90_000)
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    page.keyboard.press("Shift+Enter")
+    out = page.locator(".jp-OutputArea-output", has_text="PROBE")
+    out.wait_for(timeout=90_000)
+    return json.loads(out.inner_text().split("PROBE", 1)[1].strip())
+
+
+def test_hub_release_fetch_submit_grade_feedback_and_restart(hub, browser, monkeypatch):
+    h = hub.hub
+    ada, ben = h.user("ada"), h.user("ben")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))   # the grader's nbgrader runs import this worktree's autograder
+    t0 = time.monotonic()
+
+    # 1. the instructor: the hub's login page, then the formgrader service; Release 01.
+    prof = login(browser, h, h.instructor, next_url=f"{h.service_prefix}formgrader")
+    prof.wait_for_url(re.compile(r".*/formgrader.*"))
+    row = prof.locator("tr", has=prof.locator(".name", has_text=ASSIGNMENT))
+    row.locator(".release a").click()
+    prof.locator("#success-modal").wait_for()
+    outbound = h.exchange / h.course_id / "outbound" / ASSIGNMENT
+    assert (outbound / f"{ASSIGNMENT}.ipynb").exists(), "the formgrader should release 01 to the exchange"
+    t0 = _step("instructor logs in, releases 01 in the formgrader", t0)
+
+    # 2. two students: fetch, solve, submit (ben twice: blank, then with the planted bug)
+    pages = {}
+    for user in (ada, ben):
+        quiet_lab(h, user)
+        pg = pages[user] = login(browser, h, user)
+        open_lab(pg, h, user)
+        _row(pg, "#released_assignments_list").locator("button", has_text="Fetch").click()
+        _row(pg, "#fetched_assignments_list").wait_for()
+    mine = h.home(ada) / h.course_id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    put_as(ada, DEMO / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", mine)
+    submit(pages[ada])
+    submit(pages[ben])                                    # ben's first try: the blank release
+    put_as(ben, DEMO / "ben" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+           h.home(ben) / h.course_id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    submit(pages[ben])
+    inbound = sorted(p.name.split("+")[0] for p in (h.exchange / h.course_id / "inbound").iterdir())
+    assert inbound == [ada, ben, ben], inbound
+    t0 = _step("two students log in, fetch, solve, submit (ben twice)", t0)
+
+    # 3. the course's grader on the course directory the formgrader serves (root: the sandbox claims kernel users)
+    course = exchange.Course(h.course_dir, exchange=h.exchange, check_owner=True)
+    exchange.collect(course, [ASSIGNMENT], **QUIET)
+    outcomes = {o.student: o for o in exchange.autograde(course, [ASSIGNMENT], **QUIET)}
+    exchange.generate_feedback(course, [ASSIGNMENT], **QUIET)
+    exchange.release_feedback(course, [ASSIGNMENT], **QUIET)
+    provision.chown_tree(h.course_dir, __import__("pwd").getpwnam(h.grader))
+    assert (outcomes[ada].score, outcomes[ada].max_score) == (17.0, 17.0), outcomes[ada]
+    assert (outcomes[ben].score, outcomes[ben].max_score) == (12.0, 17.0), outcomes[ben]   # the latest, not blank
+    t0 = _step("grader: collect, autograde (judge + sandbox), feedback, release", t0)
+
+    # 4. each student reads their own feedback, and cannot open the other's server
+    ada_text = feedback_text(pages[ada], h, ada)
+    assert score(ada_text) == (17.0, 17.0)
+    ben_text = feedback_text(pages[ben], h, ben)
+    assert score(ben_text) == (12.0, 17.0) and "sign error" in ben_text
+    for who, other in ((ada, ben), (ben, ada)):
+        for path in (f"/user/{other}/lab", f"/user/{other}/files/{h.course_id}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"):
+            resp = pages[who].goto(f"{h.url}{path}")
+            assert resp.status in (403, 404), (who, path, resp.status)
+            assert "Score:" not in pages[who].content()
+    t0 = _step("students read their own feedback; the other's server is refused", t0)
+
+    # 5. a student at the formgrader: refused by the hub
+    resp = pages[ada].goto(f"{h.url}{h.service_prefix}formgrader")
+    assert resp.status in (403, 404), resp.status
+    assert "Manage Assignments" not in pages[ada].content()
+    t0 = _step("a student is refused the formgrader", t0)
+
+    # 6. the student's kernel: course yes, autograder no, nothing of the grader readable
+    seen = probe(pages[ben], h, ben)
+    assert seen["course"] and seen["autograder"] is None, seen
+    assert seen["readable"] == [] and seen["found"] == [], seen
+    t0 = _step(f"student kernel probe (disk walk {seen['walk_s']} s)", t0)
+
+    # 7. restart: hub sqlite, gradebook and exchange on disk; ada logs in again and reads the same feedback
+    for pg in pages.values():
+        pg.context.close()
+    prof.context.close()
+    hub.stop()
+    restarted = hubrun.start(h)
+    hub.proc = restarted.proc
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{h.course_dir / 'gradebook.db'}", h.course_id) as gb:
+        got = {s: gb.find_submission(ASSIGNMENT, s).score for s in (ada, ben)}
+    assert got == {ada: 17.0, ben: 12.0}, got
+    assert len(list((h.exchange / h.course_id / "inbound").iterdir())) == 3
+    again = login(browser, h, ada)
+    again.wait_for_url(re.compile(rf".*/user/{ada}/lab.*"), timeout=120_000)
+    (html,) = (h.home(ada) / h.course_id / ASSIGNMENT / "feedback").glob("*/*.html")
+    resp = again.goto(f"{h.url}/user/{ada}/files/{html.relative_to(h.home(ada))}")
+    assert resp.status == 200 and score(again.locator("body").inner_text()) == (17.0, 17.0)
+    again.context.close()
+    _step("hub restarted: submissions, grades and logins kept", t0)
