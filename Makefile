@@ -7,7 +7,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 # Playwright must use Debian's chromium; it cannot download a browser here.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test test-fast build lab grade chromium clean report hub hub-setup hub-teardown \
+.PHONY: demo test test-hub test-fast build lab grade chromium clean report hub hub-setup hub-teardown \
         exchange-demo exchange-release exchange-collect exchange-autograde exchange-feedback exchange-release-feedback
 
 ## make demo: regenerate release/ and solutions/, autograde the demo class, print the grades
@@ -16,7 +16,11 @@ demo: $(STAMP)
 
 ## make test: the whole suite (installs chromium with apt when missing, for the browser tests)
 test: $(STAMP) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not hub"
+
+## make test-hub: the JupyterHub end-to-end browser test (root; builds the hub and student venvs on first run)
+test-hub: $(STAMP) chromium
+	$(PY) -m pytest -m hub tests/browser/test_hub.py
 
 ## make test-fast: the suite without the slow nbgrader and browser tests
 test-fast: $(STAMP)

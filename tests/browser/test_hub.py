@@ -29,7 +29,7 @@ import pytest
 
 from helpers import ASSIGNMENT, ROOT
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.hub]
 
 if os.geteuid() != 0:
     pytest.skip("the hub test creates system users and runs servers as them: it needs root", allow_module_level=True)
