@@ -50,12 +50,8 @@ def numerical_gradient(
     g : float64 array with the shape of ``x``.
     """
     x = np.array(x, dtype=np.float64, copy=True)
-    g = np.full(x.shape, np.nan) if indices is not None else np.zeros(x.shape)
-    if indices is None:
-        indices = np.ndindex(x.shape)
-    for idx in indices:
-        idx = tuple(idx)
-        old = x[idx]
+    g = _result(x, indices)
+    for idx, old in _entries(x, indices):
         x[idx] = old + eps
         f_plus = float(f(x))
         x[idx] = old - eps
@@ -63,6 +59,18 @@ def numerical_gradient(
         x[idx] = old
         g[idx] = (f_plus - f_minus) / (2.0 * eps)
     return g
+
+
+def _result(x: np.ndarray, indices) -> np.ndarray:
+    """The gradient array: zeros, or NaN outside ``indices`` when only some entries are estimated."""
+    return np.full(x.shape, np.nan) if indices is not None else np.zeros(x.shape)
+
+
+def _entries(x: np.ndarray, indices):
+    """(index, original value) for every entry to estimate: all of ``x``, or ``indices``."""
+    for idx in (np.ndindex(x.shape) if indices is None else indices):
+        idx = tuple(idx)
+        yield idx, x[idx]
 
 
 #: Complex step. Any h far below sqrt(machine epsilon) * |x| makes the truncation error vanish in float64; 1e-30 keeps
@@ -84,12 +92,8 @@ def complex_step_gradient(
     condition number of f's forward pass; no step-size trade-off, no cancellation.
     """
     x = np.array(x, dtype=np.complex128, copy=True)
-    g = np.full(x.shape, np.nan) if indices is not None else np.zeros(x.shape)
-    if indices is None:
-        indices = np.ndindex(x.shape)
-    for idx in indices:
-        idx = tuple(idx)
-        old = x[idx]
+    g = _result(x, indices)
+    for idx, old in _entries(x, indices):
         x[idx] = old + 1j * h
         g[idx] = np.imag(complex(f(x))) / h
         x[idx] = old
