@@ -77,7 +77,7 @@ lab: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 'setuptools>=77'
-	$(PY) -m pip install --quiet -e '.[browser]'
+	$(PY) -m pip install --quiet -e '.[browser,hub]'
 	touch $@
 
 chromium:

@@ -54,6 +54,18 @@ c.JupyterHub.services = [{
     "oauth_no_confirm": True,
 }]
 
+# -- idle servers stopped (300 students on one machine): jupyterhub-idle-culler as a service with only the scopes it
+# needs. Stopping a server ends its kernels; what the student saved stays in their home.
+if s.get("cull_idle", 0) > 0:
+    c.JupyterHub.services.append({
+        "name": "idle-culler",
+        "command": [os.path.join(hub_bin, "python"), "-m", "jupyterhub_idle_culler", f"--timeout={s['cull_idle']}",
+                    f"--cull-every={max(60, s['cull_idle'] // 6)}"],
+    })
+    c.JupyterHub.load_roles.append({"name": "idle-culler", "services": ["idle-culler"],
+                                    "scopes": ["list:users", "read:users:activity", "read:servers",
+                                               "delete:servers"]})
+
 # -- every user's own server: their Unix account, their home, the student venv (no grader in it)
 MS_REC, MS_PRIVATE, MS_RDONLY, MS_NOSUID, MS_NODEV, CLONE_NEWNS = 0x4000, 0x40000, 1, 2, 4, 0x20000
 

@@ -31,6 +31,8 @@ class Hub:
     #: directories hidden from every user's server and kernels (an empty tmpfs over each), e.g. the folder holding
     #: checkouts of this course; the hub's own files are protected by their modes
     hide: list[str] = field(default_factory=list)
+    #: seconds a user's server may sit idle before jupyterhub-idle-culler stops it (0: never); saved work stays
+    cull_idle: int = 3600
 
     def __post_init__(self):
         self.root, self.envs = Path(self.root), Path(self.envs)

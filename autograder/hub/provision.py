@@ -126,11 +126,13 @@ def setup(hub: Hub, checkout: Path = nbg.ROOT, assignments: list[str] | None = N
             raise RuntimeError(f"generate_assignment {a} failed:\n{res.stdout[-2000:]}{res.stderr[-2000:]}")
         log(f"generated {a} in {course / 'release' / a} (ready to release from the formgrader)")
 
-    # The checkout holds source/, solutions/ and the reference: students must not read it.
-    mode = checkout.stat().st_mode & 0o777
-    if mode & 0o007:
-        checkout.chmod(mode & ~0o077)
-        log(f"made the checkout {checkout} private (mode {mode & ~0o077:o}): students must not read source/")
+    # The checkout holds source/, solutions/ and the reference: students must not read it. Their servers run with
+    # the ``hide`` directories covered (jupyterhub_config.py); the checkout's own mode is left alone, because the
+    # course grader's sandbox runs each kernel as an unprivileged user from the checkout's venv, and a private
+    # checkout would leave that user no way to the Python it runs (every kernel would die).
+    if not any(checkout == Path(h).resolve() or Path(h).resolve() in checkout.parents for h in hub.hide):
+        log(f"warning: the checkout {checkout} is not under a hidden directory ({hub.hide or 'none'}): every "
+            f"student's server can read what its mode allows (--hide {checkout.parent})")
     hub.save()
     return hub
 

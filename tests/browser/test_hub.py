@@ -10,9 +10,11 @@ end) and the shared venvs under /opt/bpfs-hub (built on first use, reused after)
 4. each student fetches their feedback and reads their own score (17 / 17; 12 / 17 and "sign error"), and the hub
    refuses the other's server;
 5. a student who opens the formgrader is refused (403/404);
-6. a probe notebook in a student's kernel: ``course`` imports, ``autograder`` does not, and no source/, solutions/,
+6. ben's server is stopped mid-work (by the instructor, through the hub's API, as the admin panel and the idle
+   culler do) after he typed a note into his notebook and saved it: he launches it again and finds the note;
+7. a probe notebook in a student's kernel: ``course`` imports, ``autograder`` does not, and no source/, solutions/,
    reference or gradebook is readable anywhere;
-7. the hub restarts: every submission and grade is still there, and ada reads her feedback again.
+8. the hub restarts: every submission and grade is still there, and ada reads her feedback again.
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-sync"]   # as conftest.py's (``conftest`` names two modules here)
 
 PANEL = "#nbgrader-assignment-list"
-QUIET = dict(log=lambda *a: None)
+QUIET = dict(log=print)   # captured: shown when the test fails
 DEMO = ROOT / "autograder" / "demo-class"
 
 
@@ -143,6 +145,65 @@ def score(text: str) -> tuple[float, float]:
     return float(m.group(1)), float(m.group(2))
 
 
+def save_note(page, hub: Hub, user: str, rel: str, note: str) -> None:
+    """The student opens ``rel`` in JupyterLab, types ``note`` below ``def sigmoid(z):`` (their answer to Part A:
+    the release's own cells are read-only) and saves (Ctrl+S)."""
+    page.goto(f"{hub.url}/user/{user}/lab/tree/{rel}")
+    line = page.locator(".jp-Notebook .jp-CodeCell .cm-line", has_text="def sigmoid(z):").first
+    line.wait_for(timeout=90_000)
+    line.click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type(note)
+    page.keyboard.press("Control+s")
+    path = hub.home(user) / rel
+    deadline = time.monotonic() + 30
+    while note not in path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    if note not in path.read_text():
+        page.screenshot(path="/tmp/bpfs-hub-save-note.png")
+    assert note in path.read_text(), "JupyterLab's save should write the note to the student's file " \
+                                     "(screenshot: /tmp/bpfs-hub-save-note.png)"
+
+
+def stop_server(prof, hub: Hub, user: str) -> None:
+    """The instructor (a hub admin) stops ``user``'s server: the REST call the admin panel makes."""
+    prof.goto(f"{hub.url}/hub/home")
+    status = prof.evaluate("""async (u) => (await fetch(u, {method: "DELETE",
+        headers: {"X-XSRFToken": window.jhdata.xsrf_token}})).status""", f"/hub/api/users/{user}/server")
+    assert status in (202, 204), status
+    deadline = time.monotonic() + 60
+    while _pids("jupyterhub-singleuser", user) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _pids("jupyterhub-singleuser", user), f"{user}'s server should be stopped"
+
+
+def _pids(program: str, user: str | None = None) -> list[int]:
+    """Processes whose command line names ``program`` (run by ``user``, if given)."""
+    import pwd
+    uid, pids = (pwd.getpwnam(user).pw_uid if user else None), []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and (uid is None or d.stat().st_uid == uid) \
+                    and program.encode() in (d / "cmdline").read_bytes():
+                pids.append(int(d.name))
+        except OSError:
+            pass
+    return pids
+
+
+def relaunch(page, hub: Hub, user: str, rel: str) -> None:
+    """The student comes back to their notebook's URL: the hub says the server is not running, they launch it."""
+    page.goto(f"{hub.url}/user/{user}/lab/tree/{rel}")
+    launch = page.locator("#start, a:has-text('Launch Server'), button:has-text('Launch Server')").first
+    try:
+        launch.wait_for(timeout=20_000)
+        launch.click()
+    except Exception:  # noqa: BLE001 - some hub versions spawn straight away
+        pass
+    page.wait_for_url(re.compile(rf".*/user/{user}/lab.*"), timeout=120_000)
+
+
 PROBE = r'''
 import importlib.util, json, os, time
 out = {"course": importlib.util.find_spec("course") is not None, "autograder": None, "readable": []}
@@ -189,7 +250,8 @@ def probe(page, hub: Hub, user: str) -> dict:
     nbformat.write(nb, dst)
     os.chown(dst, pw.pw_uid, pw.pw_gid)
     page.goto(f"{hub.url}/user/{user}/lab/tree/probe.ipynb")
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
+    cell = page.locator(".jp-Notebook .jp-CodeCell", has_text="PATHS = ").first   # not a cell of another open tab
+    cell.wait_for(timeout=90_000)
     dialog = page.locator(".jp-Dialog .jp-mod-accept")
     try:                                   # a "Select Kernel" dialog, if the notebook's kernel is not yet known
         dialog.wait_for(timeout=5_000)
@@ -197,7 +259,7 @@ def probe(page, hub: Hub, user: str) -> dict:
     except Exception:  # noqa: BLE001 - no dialog: the default kernel starts
         pass
     page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=90_000)
-    page.locator(".jp-Notebook .jp-Cell").first.click()
+    cell.click()
     page.keyboard.press("Shift+Enter")
     out = page.locator(".jp-OutputArea-output", has_text="PROBE")
     out.wait_for(timeout=90_000)
@@ -218,6 +280,7 @@ def test_hub_release_fetch_submit_grade_feedback_and_restart(hub, browser, monke
     prof.locator("#success-modal").wait_for()
     outbound = h.exchange / h.course_id / "outbound" / ASSIGNMENT
     assert (outbound / f"{ASSIGNMENT}.ipynb").exists(), "the formgrader should release 01 to the exchange"
+    assert _pids("jupyterhub_idle_culler"), f"the idle culler service should run:\n{hub.log_tail()}"
     t0 = _step("instructor logs in, releases 01 in the formgrader", t0)
 
     # 2. two students: fetch, solve, submit (ben twice: blank, then with the planted bug)
@@ -268,13 +331,24 @@ def test_hub_release_fetch_submit_grade_feedback_and_restart(hub, browser, monke
     assert "Manage Assignments" not in pages[ada].content()
     t0 = _step("a student is refused the formgrader", t0)
 
-    # 6. the student's kernel: course yes, autograder no, nothing of the grader readable
+    # 6. ben's server stopped mid-work: what he saved is still there when he launches it again
+    rel = f"{h.course_id}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+    note = f"# note from ben {uuid.uuid4().hex[:6]}: check the sign of dC/dz"
+    save_note(pages[ben], h, ben, rel, note)
+    stop_server(prof, h, ben)
+    relaunch(pages[ben], h, ben, rel)
+    pages[ben].locator(".jp-Notebook .jp-CodeCell .cm-content", has_text=note).first.wait_for(timeout=90_000)
+    assert note in (h.home(ben) / rel).read_text()
+    assert list((h.home(ben) / h.course_id / ASSIGNMENT / "feedback").glob("*/*.html")), "ben's feedback is gone"
+    t0 = _step("ben's server stopped mid-work: his saved note and feedback are there after relaunch", t0)
+
+    # 7. the student's kernel: course yes, autograder no, nothing of the grader readable
     seen = probe(pages[ben], h, ben)
     assert seen["course"] and seen["autograder"] is None, seen
     assert seen["readable"] == [] and seen["found"] == [], seen
     t0 = _step(f"student kernel probe (disk walk {seen['walk_s']} s)", t0)
 
-    # 7. restart: hub sqlite, gradebook and exchange on disk; ada logs in again and reads the same feedback
+    # 8. restart: hub sqlite, gradebook and exchange on disk; ada logs in again and reads the same feedback
     for pg in pages.values():
         pg.context.close()
     prof.context.close()
