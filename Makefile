@@ -16,7 +16,7 @@ demo: $(STAMP)
 
 ## make test: the whole suite (installs chromium with apt when missing, for the browser tests)
 test: $(STAMP) chromium
-	$(PY) -m pytest -m "not hub"
+	$(PY) -m pytest
 
 ## make test-hub: the JupyterHub end-to-end browser test (root; builds the hub and student venvs on first run)
 test-hub: $(STAMP) chromium

@@ -129,17 +129,23 @@ def lab(course):
 
 
 @pytest.fixture(scope="session")
-def browser_context(chromium, tmp_path_factory):
+def playwright_session(chromium):
+    """The one Playwright of the session: its sync API runs an event loop, and a second one in the same thread fails
+    ("using Playwright Sync API inside the asyncio loop"), so every browser fixture starts from this one."""
     from playwright.sync_api import sync_playwright
-
-    profile = tmp_path_factory.mktemp("chromium-profile")  # a fresh user-data-dir
     with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 1000}, env=_env())
-        context.set_default_timeout(60_000)  # generous: the machine may be busy
-        yield context
-        context.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser_context(playwright_session, chromium, tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")  # a fresh user-data-dir
+    context = playwright_session.chromium.launch_persistent_context(
+        str(profile), executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
+        viewport={"width": 1400, "height": 1000}, env=_env())
+    context.set_default_timeout(60_000)  # generous: the machine may be busy
+    yield context
+    context.close()
 
 
 @pytest.fixture

@@ -72,12 +72,10 @@ def hub():
 
 
 @pytest.fixture(scope="module")
-def browser(chromium):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
+def browser(playwright_session, chromium):
+    b = playwright_session.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+    yield b
+    b.close()
 
 
 def login(browser, hub: Hub, user: str, next_url: str = ""):
