@@ -87,3 +87,26 @@ def test_sandbox_available_where_ci_runs():
         pytest.skip("not root: grading runs unisolated and says so")
     ok, why = sandbox.available()
     assert ok, why
+
+
+@needs_sandbox
+def test_a_hidden_folder_inside_a_kept_one_stays_hidden(tmp_path):
+    """The grader installed non-editable: site-packages/autograder (hidden) lies inside the venv (kept, for the
+    kernel's Python). The sandbox's own mount script, run in a mount namespace, must still hide it, and bring back a
+    kept folder that lies inside it."""
+    import subprocess
+    venv, cwd, work = tmp_path / "venv", tmp_path / "cwd", tmp_path / "work"
+    secret = venv / "site-packages" / "autograder" / "reference" / "mlp.py"
+    kept = venv / "site-packages" / "autograder" / "kept" / "ok.txt"
+    for f, text in ((secret, "REFERENCE"), (kept, "KEPT")):
+        f.parent.mkdir(parents=True)
+        f.write_text(text)
+    cwd.mkdir()
+    work.mkdir()
+    spec = {"uid": 65534, "gid": 65534, "work": str(work), "python": "unused",
+            "hide": [str(venv / "site-packages" / "autograder")], "keep": [str(venv), str(kept.parent)]}
+    script = sandbox._inside_script(spec, "unused", str(cwd)).rsplit("\n", 1)[0]   # all but the kernel's exec
+    script += f"\n(cat {secret} 2>/dev/null || echo HIDDEN); cat {kept}; echo; ls {venv / 'site-packages'}"
+    out = subprocess.run(["unshare", "--mount", "--", "sh", "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["HIDDEN", "KEPT", "autograder"], out.stdout

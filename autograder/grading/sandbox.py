@@ -182,10 +182,23 @@ def _inside_script(spec: dict, connection: str, cwd: str) -> str:
         lines.append(f"if [ -d {q(path)} ]; then mount -t tmpfs -o size=1m,mode=0755 tmpfs {q(path)}; fi")
     for i, path in enumerate(keep):
         lines += [f"mkdir -p {q(path)}", f"mount --rbind /mnt/k{i} {q(path)}"]
+    # A hidden path inside a kept one (the grader installed non-editable in the venv it runs from: site-packages/
+    # autograder) came back with that rebind: hide it again, then bring back what is kept inside it.
+    nested = [h for h in spec["hide"] if any(_under(h, k) for k in keep)]
+    for path in nested:
+        lines.append(f"if [ -d {q(path)} ]; then mount -t tmpfs -o size=1m,mode=0755 tmpfs {q(path)}; fi")
+    for i, path in enumerate(keep):
+        if any(_under(path, h) for h in nested):
+            lines += [f"mkdir -p {q(path)}", f"mount --rbind /mnt/k{i} {q(path)}"]
     lines += ["umount -l /mnt", f"cd {q(cwd)}"]
     lines.append(f"exec setpriv --reuid={spec['uid']} --regid={spec['gid']} --clear-groups --no-new-privs "
                  f"{q(spec['python'])} -m ipykernel_launcher -f {q(connection)}")
     return "\n".join(lines)
+
+
+def _under(path: str, top: str) -> bool:
+    """``path`` lies strictly inside the directory ``top``."""
+    return path != top and path.startswith(top.rstrip("/") + "/")
 
 
 def kernel_env(spec: dict) -> dict:
