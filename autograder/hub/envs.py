@@ -2,7 +2,8 @@
 took 50 s) and rebuilt only when what they hold changes (a stamp of its hash).
 
 * the **hub venv**: JupyterHub, its proxy, nbgrader and this course installed *non-editable* with the ``hub`` extra,
-  so ``autograder`` (reference, checks) lives in it and nowhere the students can read: it is root:graders, 0750.
+  so ``autograder`` (reference, checks) lives in it and nowhere the students can read: that folder is root:graders
+  0750; the rest of the venv is 0755, for the sandboxed kernels the course grader runs from it.
 * the **student venv**: what a student's server and kernel need and nothing of the grader: ``jupyterhub-singleuser``,
   JupyterLab, nbgrader's lab extensions (the formgrader disabled) and ``course/`` alone, built as its own small
   distribution (``backprop-course``) from a copy of the folder. Mode 0755: every student runs it.
@@ -78,7 +79,7 @@ def _install(env: Path, *args: str) -> None:
 
 
 def build_hub_env(env: Path, checkout: Path, group: str, log=print) -> Path:
-    """JupyterHub + proxy + nbgrader + the course (non-editable, ``[hub]`` extra), root:``group`` 0750."""
+    """JupyterHub + proxy + nbgrader + the course (non-editable, ``[hub]`` extra); its ``autograder`` root:``group``."""
     digest = _digest([checkout / "pyproject.toml", checkout / "autograder", checkout / "course"], "hub")
     if not _fresh(env, digest):
         _venv(env, log)
@@ -129,7 +130,18 @@ def build_student_env(env: Path, checkout: Path, log=print) -> Path:
 
 
 def _lock_down(env: Path, group: str) -> None:
-    """The hub venv holds the grader: root and ``group`` only (0750 on its top directory is enough)."""
+    """The grader's package in the hub venv (``site-packages/autograder``: the reference, the checks, the demo class)
+    is root and ``group`` only (0750). The rest of the venv stays readable: the course grader's sandbox runs every
+    student kernel from this venv's Python as an unprivileged user with no groups, who must reach the interpreter and
+    numpy but never the grader (the sandbox also hides that folder from kernels)."""
     import grp
-    os.chown(env, 0, grp.getgrnam(group).gr_gid)
-    env.chmod(0o750)
+    gid = grp.getgrnam(group).gr_gid
+    env.chmod(0o755)
+    packages = sorted(env.glob("lib/python3*/site-packages/autograder"))
+    if not packages:
+        raise RuntimeError(f"{env} has no autograder package to lock down")
+    for pkg in packages:
+        for p in [pkg, *pkg.rglob("*")]:
+            if not p.is_symlink():
+                os.chown(p, 0, gid)
+                p.chmod(0o750 if p.is_dir() else 0o640)
