@@ -4,6 +4,9 @@ the failure message; the correct one must pass 100 random draws out of 100.
 The student backprop below is written here, on its own, with a switch per bug (it does not reuse the grader's
 ``diagnose.backprop_variant``, which is what recognises the bugs), and the checks compare it with central differences
 of the reference cost.
+
+Further rows: notebook 05 (L2 slips, the train/test split, fit's history) and notebook 04 (initializations that keep
+the symmetry, or too small an epsilon). Each bug must be named by its own cause, and not by another one's.
 """
 import numpy as np
 import pytest
@@ -137,3 +140,147 @@ def test_l2_student_without_bugs_passes_100_of_100_draws():
     for _ in range(100):
         nb05.check_backprop_reg_weights(student_backprop_l2)
         nb05.check_backprop_reg_biases(student_backprop_l2)
+
+
+# ---------------------------------------------------------------- row 11: notebook 05, Part B (the split and fit's history)
+
+
+def student_split(X, Y, n_test, rng, bug=None):
+    """split_train_test as the notebook asks (test = perm[:n_test]), or one of the readings the old text allowed."""
+    rng = np.random.default_rng(rng)
+    m = X.shape[1]
+    if bug == "choice":
+        test = rng.choice(m, size=n_test, replace=False)
+        train = np.array([j for j in range(m) if j not in set(test.tolist())])
+    else:
+        perm = np.random.permutation(m) if bug == "global_rng" else rng.permutation(m)
+        test, train = (perm[m - n_test:], perm[:m - n_test]) if bug == "last" else (perm[:n_test], perm[n_test:])
+    return X[:, train], Y[:, train], X[:, test], Y[:, test]
+
+
+SPLIT_ZOO = {
+    "last": "last n_test entries of the permutation",
+    "choice": "first draw from rng",
+    "global_rng": "same seed gave a different split",
+}
+
+
+@pytest.mark.parametrize("bug", sorted(SPLIT_ZOO))
+def test_split_bug_loses_points_and_is_named(bug):
+    with pytest.raises(AssertionError) as err:
+        nb05.check_split(lambda *a: student_split(*a, bug=bug))
+    assert SPLIT_ZOO[bug] in str(err.value), f"{bug}: the message does not say {SPLIT_ZOO[bug]!r}:\n{err.value}"
+    assert "perm[:n_test]" in str(err.value)
+
+
+def test_split_without_bugs_passes_100_of_100_draws():
+    for _ in range(100):
+        nb05.check_split(student_split)
+
+
+def student_cost(Ws, bs, X, Y, lam=0.0):
+    a = X
+    for W, b in zip(Ws, bs):
+        a = mlp.sigmoid(W @ a + b)
+    m = X.shape[1]
+    return float(np.sum((a - Y) ** 2) / m + lam / (2 * m) * sum(np.sum(W ** 2) for W in Ws))
+
+
+def student_fit(X, Y, sizes, lam, eta, epochs, seed, X_test, Y_test, bug=None):
+    """fit with a switch: "before" appends the costs before each step, "penalty" appends them with lam, "both" does
+    both. The parameters are updated correctly in every variant."""
+    Ws, bs = mlp.init_params(sizes, np.random.default_rng(seed))
+    history = {"train": [], "test": []}
+    rec_lam = lam if bug in ("penalty", "both") else 0.0
+
+    def record():
+        history["train"].append(student_cost(Ws, bs, X, Y, rec_lam))
+        history["test"].append(student_cost(Ws, bs, X_test, Y_test, rec_lam))
+    for _ in range(epochs):
+        if bug in ("before", "both"):
+            record()
+        dWs, dbs = student_backprop_l2(Ws, bs, X, Y, lam)
+        Ws = [W - eta * dW for W, dW in zip(Ws, dWs)]
+        bs = [b - eta * db for b, db in zip(bs, dbs)]
+        if bug not in ("before", "both"):
+            record()
+    return Ws, bs, history
+
+
+# bug -> (words the message must contain, words it must not contain)
+FIT_ZOO = {
+    "before": (["before each step", "cost at the initial parameters"], ["penalty"]),
+    "penalty": (["includes the L2 penalty", "lam = 0"], ["before"]),
+    "both": (["before each step", "includes the L2 penalty"], []),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(FIT_ZOO))
+def test_fit_history_bug_is_named_by_its_own_cause(bug):
+    must, must_not = FIT_ZOO[bug]
+    with pytest.raises(AssertionError) as err:
+        nb05.check_fit(lambda *a: student_fit(*a, bug=bug))
+    msg = str(err.value)
+    assert all(w in msg for w in must), f"{bug}: the message should say {must}:\n{msg}"
+    assert not any(w in msg for w in must_not), f"{bug}: the message names a cause it is not, {must_not}:\n{msg}"
+
+
+def test_fit_without_bugs_passes_30_of_30_draws():
+    for _ in range(30):
+        nb05.check_fit(student_fit)
+
+
+# ---------------------------------------------------------------- row 12: notebook 04, initializations that keep the symmetry
+
+from autograder.checks import nb04  # noqa: E402
+
+
+def student_init(sizes, rng, rule="uniform", bug=None):
+    """init_uniform / init_xavier / init_he, with a switch: "same" draws one number per layer and copies it to every
+    weight, "row" draws one row and copies it to every unit, "small" uses a tenth of the right scale."""
+    rng = np.random.default_rng(rng)
+    Ws, bs = [], []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        if rule == "uniform":
+            eps = np.sqrt(6.0) / np.sqrt(n_in + n_out) / (10.0 if bug == "small" else 1.0)
+            draw = lambda size: rng.uniform(-eps, eps, size=size)  # noqa: E731
+        else:
+            sd = np.sqrt(2.0 / (n_in + n_out) if rule == "xavier" else 2.0 / n_in)
+            draw = lambda size: rng.normal(0.0, sd, size=size)  # noqa: E731
+        if bug == "same":
+            W = np.full((n_out, n_in), float(draw(None)))
+        elif bug == "row":
+            W = np.tile(draw(n_in), (n_out, 1))
+        else:
+            W = draw((n_out, n_in))
+        Ws.append(W)
+        bs.append(np.zeros((n_out, 1)))
+    return Ws, bs
+
+
+INIT_CHECKS = {"uniform": nb04.check_init_uniform, "xavier": nb04.check_init_xavier, "he": nb04.check_init_he}
+# (rule, bug) -> (words the message must contain, words it must not contain)
+INIT_ZOO = {
+    ("uniform", "same"): (["have the same value", "symmetry is not broken"], ["epsilon"]),
+    ("uniform", "row"): (["rows of Ws[0]", "symmetry is not broken"], ["epsilon"]),
+    ("uniform", "small"): (["is epsilon too small?"], ["symmetry"]),
+    ("xavier", "same"): (["have the same value", "symmetry is not broken"], ["variance"]),
+    ("he", "row"): (["rows of Ws[0]", "symmetry is not broken"], ["variance"]),
+}
+
+
+@pytest.mark.parametrize("rule,bug", sorted(INIT_ZOO))
+def test_init_bug_is_named_by_its_own_cause(rule, bug):
+    must, must_not = INIT_ZOO[rule, bug]
+    for _ in range(10):  # every draw, not only a lucky one
+        with pytest.raises(AssertionError) as err:
+            INIT_CHECKS[rule](lambda *a: student_init(*a, rule=rule, bug=bug))
+        msg = str(err.value)
+        assert all(w in msg for w in must), f"{rule}/{bug}: the message should say {must}:\n{msg}"
+        assert not any(w in msg for w in must_not), f"{rule}/{bug}: the message names a cause it is not:\n{msg}"
+
+
+def test_inits_without_bugs_pass_20_of_20_draws():
+    for _ in range(20):
+        for rule, check in INIT_CHECKS.items():
+            check(lambda *a, rule=rule: student_init(*a, rule=rule))

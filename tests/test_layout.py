@@ -1,6 +1,8 @@
 """Static rules of the course layout: what may import what, what may reach students, what test cells look like."""
 import ast
 import json
+import re
+from collections import defaultdict
 
 import pytest
 
@@ -65,3 +67,49 @@ def test_notebook_opens_with_goals_and_closes_with_summary(path):
     points = [c["metadata"]["nbgrader"]["points"] for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
     total = sum(points)
     assert f"{total:g} points" in first, f"{path.name}: the intro should state the total, {total:g} points"
+
+
+#: Notebooks whose markdown gives every part's points ("## Part B (3 points)", "**B.1 (1 point)**") and whose given code
+#: cells are read-only. 01-03 and 06 do not follow this yet.
+LABELLED = [p for p in SOURCES if p.parent.name in ("04_initialization", "05_regularization")]
+
+
+@pytest.mark.parametrize("path", LABELLED, ids=lambda p: p.parent.name)
+def test_parts_points_and_test_titles_agree(path):
+    """Each test cell's title ("Part B.1: ... (1 point)") names a part the markdown defines, with the points it states:
+    a "## Part B (N points)" heading gets the sum of its tests, a "**B.1 (N point(s)" label the sum of B.1's tests."""
+    cells = _cells(path)
+    md = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    headings = {k: float(v) for k, v in re.findall(r"^## Part ([A-Z]) \((\d+) points?\)", md, re.M)}
+    labels = {k: float(v) for k, v in re.findall(r"\*\*([A-Z]\.\d+) \((\d+) points?", md)}
+    per_label, per_part = defaultdict(float), defaultdict(float)
+    for c in cells:
+        meta = c.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        title = re.match(r'"""Part ([A-Z](?:\.\d+)?): .*\((\d+) points?\)"""', "".join(c["source"]))
+        assert title, f"{meta['grade_id']}: the cell should open with a title like \"\"\"Part B.1: what (1 point)\"\"\""
+        assert float(title.group(2)) == meta["points"], f"{meta['grade_id']}: its title and its points disagree"
+        per_label[title.group(1)] += meta["points"]
+        per_part[title.group(1)[0]] += meta["points"]
+    assert headings == dict(per_part), f"## Part headings {headings}, tests {dict(per_part)}"
+    for label, points in per_label.items():
+        if "." in label:
+            assert labels.get(label) == points, f"markdown label **{label} (...)**: {labels.get(label)}, tests {points}"
+
+
+@pytest.mark.parametrize("path", LABELLED, ids=lambda p: p.parent.name)
+def test_given_code_cells_are_read_only(path):
+    """Every code cell that is neither a solution nor a test is given code: nbgrader-locked, not editable, not
+    deletable, with a grade_id of its own."""
+    ids = []
+    for i, c in enumerate(_cells(path)):
+        meta = c.get("metadata", {}).get("nbgrader", {})
+        ids.append(meta.get("grade_id"))
+        if c["cell_type"] != "code" or meta.get("solution") or meta.get("grade"):
+            continue
+        assert meta.get("locked") is True and meta.get("solution") is False and meta.get("grade") is False, f"cell {i}"
+        assert c["metadata"].get("editable") is False and c["metadata"].get("deletable") is False, f"cell {i}"
+        assert meta.get("grade_id") and meta.get("schema_version") == 3, f"cell {i}"
+    named = [g for g in ids if g]
+    assert len(named) == len(set(named)), "grade_ids must be unique"

@@ -1,8 +1,10 @@
 """Hidden-test checks for notebook 04, random initialization.
 
-Initializations are checked statistically on fresh seeds: shapes, ranges, the epsilon formula, the variances of the
-Xavier and He rules (bands derived from tail bounds so that a right answer fails with probability below 1e-9 per check,
-see ``_bands``, yet tight enough to tell the rules apart), and that the weights come from the rng the function is given.
+Initializations are checked on fresh seeds: shapes, that the units start different (one value or one row copied
+everywhere is named as the unbroken symmetry before any range is looked at), ranges, the epsilon formula, the variances
+of the Xavier and He rules (bands derived from tail bounds so that a right answer fails with probability below 1e-9 per
+check, see ``_bands``, yet tight enough to tell the rules apart), and that the weights come from the rng the function
+is given.
 """
 from __future__ import annotations
 
@@ -152,10 +154,27 @@ def _check_variance(name, W, want_var, n_in, n_out, case, others, kind="normal")
                              f"variance {want_var:.4g}, but theirs is {got_var:.4g}.{hint} ({case})")
 
 
+def _symmetry_broken(name, Ws, case) -> None:
+    """Each layer's units must start different. One number copied to every weight, or one row copied to every unit, is
+    the symmetry of Part A whatever its scale, so it is named before any check of the range or the variance (a random
+    draw repeats a value with probability 0, so this never rejects a right answer)."""
+    for l, W in enumerate(Ws):
+        if W.size > 1 and np.all(W == W.flat[0]):
+            raise AssertionError(f"{name}: all {W.size} weights of Ws[{l}] have the same value, {W.flat[0]:.4g}: one "
+                                 "number was drawn and copied, so the units start as copies of one another and stay "
+                                 "so (Part A: the symmetry is not broken). Draw a separate value for every weight, "
+                                 f"size=(n_out, n_in). ({case})")
+        if W.shape[0] > 1 and np.all(W == W[:1]):
+            raise AssertionError(f"{name}: the {W.shape[0]} rows of Ws[{l}], one per unit, are identical, so the units "
+                                 "start as copies of one another and stay so (Part A: the symmetry is not broken). "
+                                 f"Draw every weight on its own, size=(n_out, n_in), not one row for all. ({case})")
+
+
 def check_init_uniform(init_uniform) -> None:
     def one(case: Case, big: bool) -> None:
         sizes = _big_sizes(case) if big else _sizes(case)
         Ws, _ = _params("init_uniform", call("init_uniform", init_uniform, list(sizes), _seed(case)), sizes)
+        _symmetry_broken("init_uniform", Ws, case)
         for W, n_in, n_out in zip(Ws, sizes[:-1], sizes[1:]):
             eps = np.sqrt(6.0) / np.sqrt(n_in + n_out)
             if np.max(np.abs(W)) > eps * (1 + 1e-12):
@@ -178,6 +197,7 @@ def _check_normal_rule(name, fn, rule, label):
     def one(case: Case) -> None:
         sizes = _big_sizes(case)
         Ws, _ = _params(name, call(name, fn, list(sizes), _seed(case)), sizes)
+        _symmetry_broken(name, Ws, case)
         for W, n_in, n_out in zip(Ws, sizes[:-1], sizes[1:]):
             others = [("the He rule 2/n_in", 2.0 / n_in), ("the Xavier rule 2/(n_in + n_out)", 2.0 / (n_in + n_out)),
                       ("1/n_in", 1.0 / n_in), ("1/n_out", 1.0 / n_out), ("2/n_out", 2.0 / n_out),
@@ -191,7 +211,7 @@ def _check_normal_rule(name, fn, rule, label):
                 raise AssertionError(f"{name}: {label} draws from a normal distribution; these weights have no tails "
                                      f"(hardly any beyond 2 standard deviations), as if they were uniform. ({case})")
         small = _sizes(case)
-        _params(name, call(name, fn, list(small), _seed(case)), small)
+        _symmetry_broken(name, _params(name, call(name, fn, list(small), _seed(case)), small)[0], case)
     repeat(one, times=3)
     _rng_use(name, fn, [5, 4, 3])
 

@@ -2,14 +2,16 @@
 
 The regularized cost is J = (1/m) sum (a^L - y)^2 + lam/(2m) sum_l ||W^l||^2 over the weights only. Every case has
 non-zero biases and lam > 0, so regularizing the biases, a 2*lam*W/m or a lam*W without the 1/m all fail; the message
-names which of these it looks like.
+names which of these it looks like. Part B: the test columns must be exactly perm[:n_test] of
+np.random.default_rng(seed).permutation(m), as the notebook says; fit's history is compared with the reference run,
+and the message tells a cost recorded before each step from one recorded with the penalty in.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..reference import mlp
-from .numgrad import complex_step_gradient
+from .numgrad import complex_step_gradient, relative_error
 from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
                     remote_checks, repeat)
 
@@ -119,8 +121,29 @@ def check_backprop_reg_biases(backprop) -> None:
 # ---------------------------------------------------------------- Part B
 
 
+def _split_hint(split, X, Y, m, n_test, seed, got_test) -> str:
+    """Why the test columns are not perm[:n_test] of np.random.default_rng(seed).permutation(m): the cause first, then
+    the case (column lists cut to their first entries)."""
+    perm = np.random.default_rng(seed).permutation(m)
+    cut = lambda ids: "[" + ", ".join(map(str, ids[:8])) + (", ...]" if len(ids) > 8 else "]")  # noqa: E731
+    case = (f"With m = {m} columns, n_test = {n_test} and seed {seed}, perm = np.random.default_rng({seed})"
+            f".permutation({m}) puts the columns {cut(sorted(perm[:n_test].tolist()))} in the test set; yours has "
+            f"{cut(got_test)}.")
+    if got_test == sorted(perm[m - n_test:].tolist()):
+        return ("your test set is the last n_test entries of the permutation: the test set is the first n_test, "
+                "perm[:n_test], and the training set the rest, perm[n_test:]. " + case)
+    again = call("split_train_test", split, X.copy(), Y.copy(), n_test, seed)
+    if sorted(np.asarray(again[2], dtype=np.float64)[0].astype(int).tolist()) != got_test:
+        return ("the same seed gave a different split: draw from rng = np.random.default_rng(rng), not from "
+                "np.random. The test set is perm[:n_test] with perm = rng.permutation(m). " + case)
+    return ("the test columns should be perm[:n_test], with perm = rng.permutation(m) the first draw from rng "
+            "(rng.choice, or anything drawn before the permutation, picks other columns), and the training columns "
+            "perm[n_test:]. " + case)
+
+
 def check_split(split) -> None:
-    """A random partition of the columns: sizes, no column lost or repeated, labels kept with their columns."""
+    """A partition of the columns: sizes, no column lost or repeated, labels kept with their columns, and the test
+    columns exactly perm[:n_test] with perm = np.random.default_rng(seed).permutation(m), as the notebook says."""
     case = Case()
     for _ in range(3):
         m = case.integer(12, 40)
@@ -144,15 +167,10 @@ def check_split(split) -> None:
             raise AssertionError("each Y column must stay with its X column: index X and Y with the same indices.")
         if not (np.array_equal(Xtr[1], X[1, Xtr[0].astype(int)]) and np.array_equal(Xte[1], X[1, Xte[0].astype(int)])):
             raise AssertionError("the columns should be copied whole, not rearranged within.")
-    orders = set()
-    X = np.vstack([np.arange(30, dtype=np.float64), np.zeros(30)])
-    Y = np.arange(30, dtype=np.float64)[None, :]
-    for s in (11, 12, 13):
-        out = call("split_train_test", split, X.copy(), Y.copy(), 10, s)
-        orders.add(tuple(np.asarray(out[2])[0].tolist()))
-    if len(orders) < 2:
-        raise AssertionError("the split does not depend on the rng: choose the test columns at random with "
-                             "rng = np.random.default_rng(rng).")
+        got_test = sorted(Xte[0].astype(int).tolist())
+        if got_test != sorted(np.random.default_rng(seed).permutation(m)[:n_test].tolist()):
+            raise AssertionError("split_train_test: " + _split_hint(split, X, Y, m, n_test, seed, got_test)
+                                 + f" ({case})")
 
 
 def _as_reference_run(check):
@@ -163,6 +181,62 @@ def _as_reference_run(check):
         except AssertionError as e:
             raise AssertionError(str(e).replace("against the numerical gradient", "against the reference run")) from None
     return wrapped
+
+
+def _reference_fit(X, Y, Xt, Yt, sizes, lam, eta, epochs, seed):
+    """The reference run: (Ws, bs, histories), histories[kind][key] for kind "after" (right), "before" (the cost
+    recorded before each step), "after_pen" and "before_pen" (the same with the penalty in), key "train" or "test"."""
+    rW, rb = mlp.init_params(sizes, np.random.default_rng(seed))
+    runs = {kind: {"train": [], "test": []} for kind in ("after", "before", "after_pen", "before_pen")}
+
+    def record(when):
+        for key, (A, B) in (("train", (X, Y)), ("test", (Xt, Yt))):
+            runs[when][key].append(mlp.cost(rW, rb, A, B))
+            runs[when + "_pen"][key].append(mlp.cost(rW, rb, A, B, lam=lam))
+    for _ in range(epochs):
+        record("before")
+        dW, db = mlp.backprop(rW, rb, X, Y, lam=lam)
+        rW = [W - eta * d for W, d in zip(rW, dW)]
+        rb = [b - eta * d for b, d in zip(rb, db)]
+        record("after")
+    return rW, rb, runs
+
+
+def _slips(label: str) -> dict:
+    """Kind of recorded history -> what the student reads when theirs matches it."""
+    before = (f"{label} holds the cost before each step: its first entry is the cost at the initial parameters, and "
+              "the cost after the last step is missing. Append the cost after the update, so that the last entry is "
+              "the cost of the returned Ws and bs.")
+    pen = (f"{label} includes the L2 penalty: record the cost without it (lam = 0), so that runs with different lam "
+           "compare on the same scale.")
+    return {"before": before, "after_pen": pen, "before_pen": before + " Also, " + pen[0].lower() + pen[1:]}
+
+
+def _check_history(key, got, runs, epochs, case) -> None:
+    """history[key] against the reference run, naming the slip it matches (cost before the step, penalty included)."""
+    label = f"history['{key}']"
+    got = np.ravel(as_float_array(label, got))
+    right = np.asarray(runs["after"][key])
+
+    def same(want):
+        want = np.asarray(want)
+        return got.shape == want.shape and np.all(np.isfinite(got)) and relative_error(got, want) <= 1e-8
+    if same(right):
+        return
+    slips = _slips(label)
+    hint = next((text for kind, text in slips.items() if same(runs[kind][key])), "")
+    if not hint and got.size == epochs + 1 and same(np.r_[runs["before"][key][:1], right]):
+        hint = (f"{label} starts with the cost at the initial parameters: record only the cost after each step, "
+                "one entry per epoch.")
+    if not hint and same(runs["after"]["test" if key == "train" else "train"]):
+        hint = f"{label} holds the {'test' if key == 'train' else 'training'} cost: train and test are swapped."
+    if not hint and got.size != epochs:
+        hint = f"{label} should have one entry per epoch, {epochs}, but has {got.size}."
+    what = "training" if key == "train" else "test"
+    hint = hint or f"It should hold the {what} cost without the penalty, recorded after each step."
+    shown = lambda a: "[" + ", ".join(f"{v:.6g}" for v in np.ravel(a)[:4]) + (", ...]" if np.size(a) > 4 else "]")  # noqa: E731
+    raise AssertionError(f"{label} after {epochs} epochs should start {shown(right)}, but starts {shown(got)}. {hint} "
+                         f"({case})")
 
 
 @_as_reference_run
@@ -181,24 +255,14 @@ def check_fit(fit) -> None:
         Ws, bs, hist = out
         if not (isinstance(hist, dict) and {"train", "test"} <= set(hist)):
             raise AssertionError("history should be a dict with the lists 'train' and 'test'.")
-        rng = np.random.default_rng(seed)
-        rW, rb = mlp.init_params(sizes, rng)
-        tr, te = [], []
-        for _ in range(epochs):
-            dW, db = mlp.backprop(rW, rb, X, Y, lam=lam)
-            rW = [W - eta * d for W, d in zip(rW, dW)]
-            rb = [b - eta * d for b, d in zip(rb, db)]
-            tr.append(mlp.cost(rW, rb, X, Y))
-            te.append(mlp.cost(rW, rb, Xt, Yt))
+        rW, rb, runs = _reference_fit(X, Y, Xt, Yt, sizes, lam, eta, epochs, seed)
         if len(Ws) != len(rW) or len(bs) != len(rb):
             raise AssertionError("fit should return one weight matrix and one bias per layer.")
         for l in range(len(rW)):
             compare(f"W^{l + 1} after {epochs} steps", Ws[l], rW[l], case, tol=1e-8)
             compare(f"b^{l + 1} after {epochs} steps", bs[l], rb[l], case, tol=1e-8)
-        compare("history['train'] (the cost without the penalty, after each step)", np.ravel(hist["train"]), tr,
-                case, tol=1e-8)
-        compare("history['test'] (the test cost without the penalty, after each step)", np.ravel(hist["test"]), te,
-                case, tol=1e-8)
+        for key in ("train", "test"):
+            _check_history(key, hist[key], runs, epochs, case)
     repeat(one, times=3)
 
 
