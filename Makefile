@@ -62,7 +62,8 @@ exchange-release-feedback: $(STAMP)
 HUB_ROOT ?= /srv/bpfs-hub
 HUB_ENVS ?= /opt/bpfs-hub
 HUB_PORT ?= 8000
-HUB_ARGS = --root $(HUB_ROOT) --envs $(HUB_ENVS) --port $(HUB_PORT)
+HUB_EXTRA ?=
+HUB_ARGS = --root $(HUB_ROOT) --envs $(HUB_ENVS) --port $(HUB_PORT) $(HUB_EXTRA)
 hub: $(STAMP)
 	$(PY) -m autograder hub run $(HUB_ARGS)
 hub-setup: $(STAMP)

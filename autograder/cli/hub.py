@@ -21,6 +21,9 @@ def add_parser(sub):
     p.add_argument("--port", type=int, default=8000, help="the hub's public port on 127.0.0.1 (0: any free port)")
     p.add_argument("--hide", action="append", type=Path, default=None,
                    help="a directory hidden from users' servers (default: the folder holding this checkout)")
+    p.add_argument("--prefix", default="bpfs-hub-", help="prefix of the demo's system user names (default bpfs-hub-)")
+    p.add_argument("--assignment", action="append", default=None, dest="assignments",
+                   help="generate only this assignment for the formgrader (repeatable; default: every one in source/)")
     p.add_argument("--cull-idle", type=int, default=3600, metavar="SECONDS",
                    help="stop a user's server after this long idle (jupyterhub-idle-culler; 0: never). Their saved "
                         "work stays in their home")
@@ -32,12 +35,12 @@ def run(args, parser) -> int:
     from ..hub.layout import Hub
     hide = args.hide if args.hide is not None else [nbg.ROOT.parent]
     hub = Hub(root=args.root, envs=args.envs, hide=[str(h.resolve()) for h in hide if str(h.resolve()) != "/"],
-              cull_idle=args.cull_idle)
+              cull_idle=args.cull_idle, prefix=args.prefix)
     if args.step == "teardown":
         provision.teardown(hub)
         print(f"deleted the demo users and {hub.root}")
         return 0
-    provision.setup(hub)
+    provision.setup(hub, assignments=args.assignments)
     if args.step == "setup":
         print(f"set up {hub.root}; start it with: python -m autograder hub run")
         return 0

@@ -16,6 +16,9 @@ end) and the shared venvs under /opt/bpfs-hub (built on first use, reused after)
 7. a probe notebook in a student's kernel: ``course`` imports, ``autograder`` does not, and no source/, solutions/,
    reference or gradebook is readable anywhere;
 8. the hub restarts: every submission and grade is still there, and ada reads her feedback again.
+
+A second test runs ``make hub``'s command in the foreground: banner (URL, formgrader, demo logins), then Ctrl-C stops
+the hub and everything it started.
 """
 from __future__ import annotations
 
@@ -188,6 +191,19 @@ def _pids(program: str, user: str | None = None) -> list[int]:
         except OSError:
             pass
     return pids
+
+
+def _started_by(root: Path) -> list[str]:
+    """The processes that carry this hub's settings file in their environment (the hub and what it started)."""
+    mark, found = f"BPFS_HUB_SETTINGS={root / 'state' / 'settings.json'}".encode(), []
+    for d in Path("/proc").iterdir():
+        try:
+            if d.name.isdigit() and mark in (d / "environ").read_bytes().split(b"\0"):
+                cmdline = (d / "cmdline").read_bytes().replace(b"\0", b" ")[:80].decode(errors="replace")
+                found.append(f"{d.name} {cmdline}")
+        except OSError:
+            pass
+    return found
 
 
 def relaunch(page, hub: Hub, user: str, rel: str) -> None:
@@ -372,3 +388,51 @@ def test_hub_release_fetch_submit_grade_feedback_and_restart(hub, browser):
     assert resp.status == 200 and score(again.locator("body").inner_text()) == (17.0, 17.0)
     again.context.close()
     _step("hub restarted: submissions, grades and logins kept", t0)
+
+
+def test_make_hub_prints_the_url_and_logins_and_stops_on_ctrl_c():
+    """``make hub``'s command in the foreground: the banner names the URL, the formgrader and the demo logins, the login
+    page answers, and Ctrl-C (SIGINT) stops the hub, its proxy, the formgrader service and the culler, exit code 0."""
+    import signal
+    import sys
+    import urllib.request
+    root, prefix = Path(f"/srv/bpfs-hub-cli-{uuid.uuid4().hex[:6]}"), "bpfs-hub-c-"
+    common = ["--root", str(root), "--prefix", prefix, "--hide", str(ROOT.parent)]
+    cmd = [sys.executable, "-m", "autograder", "hub", "run", *common, "--port", "0", "--assignment", ASSIGNMENT]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        said, deadline = [], time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            line = proc.stdout.readline()
+            said.append(line)
+            if "Ctrl-C stops" in line:
+                break
+        text = "".join(said)
+        assert "Ctrl-C stops" in text, text[-3000:]
+        url = re.search(r"(http://127\.0\.0\.1:\d+)/hub/login", text).group(1)
+        assert f"{url}/services/backprop-from-scratch/formgrader" in text, text
+        for who in ("prof", "ta", "ada", "ben", "cy"):
+            assert f" {prefix}{who}" in text, (who, text)
+        assert "DEMO" in text and "password" in text, text
+        with urllib.request.urlopen(f"{url}/hub/login", timeout=10) as r:
+            assert r.status == 200
+        assert _pids("jupyterhub-singleuser", f"{prefix}grader"), "the formgrader service should be running"
+        started = _started_by(root)
+        assert len(started) >= 2, f"the hub and its proxy should be running: {started}"
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=90)
+        assert proc.returncode == 0, rest
+        assert "stopped (jupyterhub exit code" in rest, rest
+        assert not _pids("jupyterhub-singleuser", f"{prefix}grader"), "the formgrader service outlived the hub"
+        assert not _started_by(root), f"a process of the hub outlived Ctrl-C: {_started_by(root)}"
+        try:
+            urllib.request.urlopen(f"{url}/hub/login", timeout=5)
+            raise AssertionError("the hub still answers after Ctrl-C")
+        except OSError:
+            pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        subprocess.run([sys.executable, "-m", "autograder", "hub", "teardown", *common], cwd=ROOT, capture_output=True,
+                       timeout=120)
