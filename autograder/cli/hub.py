@@ -20,7 +20,8 @@ def add_parser(sub):
     p.add_argument("--envs", type=Path, default=Path("/opt/bpfs-hub"), help="the hub and student venvs")
     p.add_argument("--port", type=int, default=8000, help="the hub's public port on 127.0.0.1 (0: any free port)")
     p.add_argument("--hide", action="append", type=Path, default=None,
-                   help="a directory hidden from users' servers (default: the folder holding this checkout)")
+                   help="a directory hidden from users' servers (default: the folder holding this checkout); every git "
+                        "checkout of the course found on the machine is hidden too")
     p.add_argument("--prefix", default="bpfs-hub-", help="prefix of the demo's system user names (default bpfs-hub-)")
     p.add_argument("--assignment", action="append", default=None, dest="assignments",
                    help="generate only this assignment for the formgrader (repeatable; default: every one in source/)")
@@ -34,8 +35,10 @@ def run(args, parser) -> int:
     from ..hub import provision, run as hubrun
     from ..hub.layout import Hub
     hide = args.hide if args.hide is not None else [nbg.ROOT.parent]
-    hub = Hub(root=args.root, envs=args.envs, hide=[str(h.resolve()) for h in hide if str(h.resolve()) != "/"],
-              cull_idle=args.cull_idle, prefix=args.prefix)
+    hub = Hub(root=args.root, envs=args.envs, cull_idle=args.cull_idle, prefix=args.prefix)
+    if args.step != "teardown":
+        hub.hide = provision.hidden_dirs(hub, [str(h) for h in hide])
+        print("hidden from students' servers: " + (", ".join(hub.hide) or "nothing"))
     if args.step == "teardown":
         provision.teardown(hub)
         print(f"deleted the demo users and {hub.root}")

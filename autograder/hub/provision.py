@@ -86,6 +86,41 @@ def grader_env(hub: Hub) -> dict:
             "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
+#: where no clone of the course is looked for: the kernel's file systems and the system's own trees
+_NOT_SEARCHED = ("/proc", "/sys", "/dev", "/run", "/usr", "/var/lib", "/var/cache", "/boot")
+
+
+def course_checkouts(top: str = "/", skip: tuple[str, ...] = ()) -> list[str]:
+    """Every git checkout of this course on the machine (a folder with ``.git`` and ``autograder/reference/mlp.py``):
+    a TA's clone, a CI clone, a developer's worktree. ``make hub`` hides them all from students' servers; a few
+    seconds of walking the disk as root (venvs and caches are not entered)."""
+    found, skip = [], tuple(s.rstrip("/") for s in skip)
+    for here, dirs, files in os.walk(top):
+        if here.startswith(_NOT_SEARCHED) or here in skip or here.startswith(tuple(s + "/" for s in skip)):
+            dirs[:] = []
+            continue
+        if ".git" in dirs + files and os.path.isfile(os.path.join(here, "autograder", "reference", "mlp.py")):
+            found.append(here)
+            dirs[:] = []
+            continue
+        dirs[:] = [d for d in dirs if d not in ("node_modules", "site-packages", ".git", "__pycache__")]
+    return sorted(found)
+
+
+def hidden_dirs(hub: Hub, wanted: list[str], log=print) -> list[str]:
+    """``wanted`` plus every checkout of the course on the machine, less any folder that holds the hub's own data or
+    venvs (hiding it would hide the homes or the student venv from the servers themselves)."""
+    ours = [hub.root.resolve(), hub.envs.resolve()]
+    out = []
+    for d in sorted({*map(str, wanted), *course_checkouts(skip=tuple(map(str, ours)))}):
+        p = Path(d).resolve()
+        if p == Path("/") or any(p == o or p in o.parents for o in ours):
+            log(f"warning: not hiding {p}: it holds the hub's data or venvs")
+            continue
+        out.append(str(p))
+    return out
+
+
 def setup(hub: Hub, checkout: Path = nbg.ROOT, assignments: list[str] | None = None, log=print) -> Hub:
     if os.geteuid() != 0:
         raise SystemExit("the hub creates system users and runs each of them: run it as root")
