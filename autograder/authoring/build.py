@@ -29,10 +29,11 @@ def demo_class_dir() -> Path:
 
 #: The demo class: who they are and what each one submits.
 DEMO_STUDENTS = {
-    "ada": "correct everywhere",
-    "ben": "a typical backprop bug in each assignment (the checks module's DEMO_BUG)",
-    "cy": "blank: submitted the release unchanged",
-    "dee": "one part left blank in each assignment (BROKEN_PART)",
+    "ada": "correct everywhere; the model written answers",
+    "ben": "a typical backprop bug in each assignment (the checks module's DEMO_BUG), weak written answers "
+           "(its DEMO_WRITTEN)",
+    "cy": "blank: submitted the release unchanged (written answers too)",
+    "dee": "one part left blank in each assignment (BROKEN_PART); the model written answers",
 }
 
 
@@ -59,7 +60,7 @@ def demo_submission(student: str, assignment: str, release_nb, source_nb):
     if student == "ada":
         return fill(release_nb, source_nb)
     if student == "ben":
-        return fill(release_nb, source_nb, bug=mod.DEMO_BUG)
+        return fill(release_nb, source_nb, bug=mod.DEMO_BUG, written=getattr(mod, "DEMO_WRITTEN", None))
     if student == "cy":
         return blank(release_nb, source_nb)
     if student == "dee":

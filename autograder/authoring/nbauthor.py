@@ -51,6 +51,26 @@ def solution(grade_id: str, src: str):
     return cell
 
 
+#: How a written answer's source cell begins and where its rubric starts (autograder/grading/written.py reads both).
+MODEL_ANSWER = "**Model answer.**"
+RUBRIC = "**Rubric"
+
+
+def written(grade_id: str, points: float, model_answer: str, rubric: list[str]):
+    """A written answer graded by a person: an nbgrader "manually graded answer" (a markdown solution cell).
+
+    In the source the cell holds a model answer and the rubric (one line per score: "2 points: ...", "1 point: ...",
+    "0 points: ..."); the release holds nbgrader's "YOUR ANSWER HERE". At autograde the rubric is shown to graders
+    under the student's answer in the formgrader, and never in the student's feedback."""
+    if not rubric or not 1 <= points <= 3:
+        raise ValueError(f"{grade_id}: a written answer is worth 1-3 points and needs a rubric")
+    lines = [f"{MODEL_ANSWER} {_clean(model_answer)}", "", f"{RUBRIC} ({points:g} points).**"]
+    lines += [f"- {ln}" for ln in rubric]
+    cell = new_markdown_cell("\n".join(lines))
+    cell.metadata.update(_meta(grade_id, grade=True, solution=True, locked=False, points=points))
+    return cell
+
+
 def tests(grade_id: str, points: float, src: str):
     """An autograded test cell: visible asserts, then a ### BEGIN/END HIDDEN TESTS block. Every line asserts."""
     body = _clean(src)
