@@ -5,7 +5,8 @@ no gradebook.db is ever committed.
 """
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearOutput, Execute, IncludeHeaderFooter, LockCells
 
-from autograder.report.feedback import CleanFeedback
+from autograder.grading.written import AddRubrics
+from autograder.report.feedback import CleanFeedback, MarkWaiting
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -28,12 +29,20 @@ c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput,
 c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+# ... and graders see each written answer's model answer and rubric under it in the formgrader (never in feedback).
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,  # noqa: E402
+                                    SaveAutoGrades)
 
-# Feedback: show the points and the diagnosis of every test cell, never the hidden tests' source.
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                       AssignLatePenalties, CheckCellMetadata, AddRubrics]
+
+# Feedback: show the points and the diagnosis of every test cell, never the hidden tests' source or a rubric; say which
+# written answers no person has graded yet.
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [CleanFeedback, GetGrades, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [CleanFeedback, GetGrades, MarkWaiting, CSSHTMLHeaderPreprocessor]
 
 # ---- Exchange (issue 9): the round trip through nbgrader's exchange, as on a shared course server. -----------------
 # Instructor steps: `python -m autograder exchange release|collect|autograde|feedback|release-feedback ASSIGNMENT`.

@@ -21,6 +21,14 @@ class Outcome:
     ledger: list = field(default_factory=list)     # the judge's verdicts, one per hidden check run
     fault: str = ""                 # why a try failed where the submission may be blameless: kernel | grader
     attempts: int = 1               # tries it took (a failed try whose cause may not be the student's is retried)
+    late_penalty: float = 0.0      # points taken off for lateness (the exchange's LatePenalty)
+    written: dict = field(default_factory=dict)    # written answer grade_id -> (points, or None while waiting; max)
+    pending: list = field(default_factory=list)    # written answers that still wait for a person
+
+    @property
+    def final(self) -> bool:
+        """No written answer waits for a person: the score is the grade (else it is a lower bound)."""
+        return not self.pending
 
     @property
     def trusted(self) -> bool:

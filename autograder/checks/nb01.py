@@ -302,4 +302,12 @@ BROKEN_PART = {
 }
 
 
+#: ben's written answer in the demo class: plausible, and worth partial credit by the rubric.
+DEMO_WRITTEN = {
+    "written_saturation": (
+        "The gradient is small because sigma'(z) is close to zero at z = -8, so the neuron learns slowly."
+    ),
+}
+
+
 remote_checks(globals())

@@ -334,4 +334,13 @@ BROKEN_PART = {
 }
 
 
+#: ben's written answer in the demo class: plausible, and worth partial credit by the rubric.
+DEMO_WRITTEN = {
+    "written_why_backwards": (
+        "Backpropagation is faster because it reuses the deltas of the layer above instead of computing them "
+        "again for every weight."
+    ),
+}
+
+
 remote_checks(globals())

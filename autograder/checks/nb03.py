@@ -315,4 +315,13 @@ BROKEN_PART = {
 }
 
 
+#: ben's written answer in the demo class: plausible, and worth partial credit by the rubric.
+DEMO_WRITTEN = {
+    "written_read_the_check": (
+        "The bug is in layer 1, since that is the only number that is large. The check should be switched off"
+        " because it is slow."
+    ),
+}
+
+
 remote_checks(globals())

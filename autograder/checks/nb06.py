@@ -263,4 +263,12 @@ BROKEN_PART = {
 }
 
 
+#: ben's written answer in the demo class: plausible, and worth partial credit by the rubric.
+DEMO_WRITTEN = {
+    "written_noisy_steps": (
+        "The curve is jagged because each mini-batch uses only a few images, so its gradient is noisy."
+    ),
+}
+
+
 remote_checks(globals())

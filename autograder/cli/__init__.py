@@ -10,6 +10,9 @@
                                                      grade a source notebook's solution, blank, bug and broken part
     python -m autograder selftest --repeat N [--cases K] [NOTEBOOK ...]
                                                      re-run every test cell N times on the solution: false rejects
+    python -m autograder feedback [--course DIR] [ASSIGNMENT ...]
+                                                     after people graded written answers in the formgrader: feedback,
+                                                     grades.csv and report.html again from the gradebook
     python -m autograder exchange STEP ...           the round trip through nbgrader's exchange (see its --help)
     python -m autograder report COURSE_DIR           rewrite a graded course's report.html from its outcomes.json
     python -m autograder hub [setup|run|teardown]    the demo JupyterHub with the formgrader service (root)
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..grading import nbg
 from . import exchange, grade, hub
 
 
@@ -37,6 +41,10 @@ def main(argv=None) -> int:
                     help="re-run every graded test cell N times on the solution, one kernel, and count false rejects")
     st.add_argument("--cases", type=int, default=0, metavar="K",
                     help="with --repeat: keep re-running each test cell until it has drawn at least K random cases")
+    fb = sub.add_parser("feedback", help="after manual grading: feedback, grades.csv and report.html from the gradebook")
+    fb.add_argument("assignments", nargs="*", help="default: every assignment graded in the course")
+    fb.add_argument("--course", type=Path, default=nbg.ROOT / "run" / "grade",
+                    help="a graded course directory (default run/grade, where `grade` writes)")
     r = sub.add_parser("report", help="rewrite report.html of a graded course from its outcomes.json")
     r.add_argument("course", type=Path)
     parsers = {"grade": grade.add_parser(sub), "exchange": exchange.add_parser(sub), "hub": hub.add_parser(sub)}
@@ -56,6 +64,11 @@ def main(argv=None) -> int:
             st.error("name at least one source notebook (or use --repeat)")
         from ..authoring import selftest
         return selftest.main([str(n) for n in args.notebooks])
+    if args.cmd == "feedback":
+        from ..grading import classrun, publish
+        with classrun.course_lock(args.course):
+            publish.publish(args.course, args.assignments or None)
+        return 0
     if args.cmd == "report":
         from ..report import page
         return page.main([str(args.course)])

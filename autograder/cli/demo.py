@@ -39,7 +39,7 @@ def _demo(root: Path, jobs: int | None, rebuild: bool) -> int:
     outcomes = classrun.grade(course, names, jobs=jobs)
     print("\n== 3. Grades\n")
     print(table(outcomes))
-    print("\n" + classrun.summary(outcomes))
+    print("\n" + classrun.summary(outcomes, course))
     print(f"\nFeedback (HTML, one per student and assignment): {course.relative_to(root)}/feedback/<student>/<assignment>/")
     print(f"Grades CSV (nbgrader export):                    {course.relative_to(root)}/grades.csv")
     print(f"Class report (HTML + PNG figures):               {course.relative_to(root)}/report.html")

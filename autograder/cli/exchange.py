@@ -4,7 +4,8 @@
     python -m autograder exchange release 01_chain_rule      generate_assignment + due date + release_assignment
     python -m autograder exchange collect 01_chain_rule      collect the latest submission of every student
     python -m autograder exchange autograde 01_chain_rule    autograde in parallel, print grades, write grades.csv
-    python -m autograder exchange feedback 01_chain_rule     generate_feedback (hidden tests stripped)
+    python -m autograder exchange feedback 01_chain_rule     generate_feedback (hidden tests stripped) with the points
+                                                             people gave written answers; grades.csv, report again
     python -m autograder exchange release-feedback 01_chain_rule
     python -m autograder exchange student ada fetch|submit|fetch-feedback|list 01_chain_rule
     python -m autograder exchange demo [ASSIGNMENT ...]      the whole round trip with two students, ada and ben
@@ -36,7 +37,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     for name, text in [("release", "generate_assignment + due date + release_assignment"),
                        ("collect", "collect the latest submissions"),
                        ("autograde", "autograde the collected submissions, print grades, write grades.csv"),
-                       ("feedback", "generate_feedback"),
+                       ("feedback", "generate_feedback with people's points; grades.csv and report.html again"),
                        ("release-feedback", "release_feedback")]:
         sp = steps.add_parser(name, help=text)
         sp.add_argument("assignments", nargs="*", help="default: every assignment in source/")

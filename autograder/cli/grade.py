@@ -61,5 +61,5 @@ def _run(args) -> int:
     outcomes = classrun.grade(course, args.assignments or nbg.assignments(), jobs=args.jobs, limits=limits)
     print(table(outcomes))
     print(f"\nFeedback: {course}/feedback/   Grades: {course}/grades.csv   Report: {course}/report.html")
-    print(classrun.summary(outcomes))
+    print(classrun.summary(outcomes, course))
     return 0 if all(o.trusted for o in outcomes) else EXIT_GRADE_AGAIN

@@ -25,9 +25,11 @@ from nbgrader.api import Gradebook
 from ..outcome import GRADE_AGAIN, Outcome
 from ..report.page import write_report
 from . import nbg, sandbox
-from .gradebook import collect_retrying, db_path
+from .gradebook import collect_retrying, db_path, retry_locked
 from .pool import WorkerPool
+from .publish import mark_csv, pending_line, save_outcomes
 from .submission import Limits, autograde_one
+from .written import SAVED, keep_record, restore_manual, save_manual
 
 
 @contextmanager
@@ -50,10 +52,15 @@ def course_lock(course: Path, log=print):
 
 
 def prepare(course: Path, root: Path = nbg.ROOT, submitted: Path | None = None) -> Path:
-    """A fresh course directory for grading: nbgrader_config.py, source/ and (a copy of) submitted/."""
+    """A fresh course directory for grading: nbgrader_config.py, source/ and (a copy of) submitted/.
+
+    The grades people gave written answers in the old directory are saved first (``written.save_manual``), in the new
+    directory's manual-grades.json; ``grade`` puts each one back where the answer is unchanged."""
+    saved = save_manual(course) if course.exists() else []
     if course.exists():
         shutil.rmtree(course)
     course.mkdir(parents=True)
+    keep_record(course, saved)
     shutil.copy2(root / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(root / "source", course / "source")
     if submitted is not None:
@@ -72,19 +79,29 @@ def resolve_isolation(limits: Limits, log=print) -> Limits:
 
 def autograde_many(course: Path, tasks: list[tuple[str, str]], jobs: int | None = None, limits: Limits | None = None,
                    log=print, progress: bool = True, feedback: bool = False,
-                   pool: WorkerPool | None = None) -> list[Outcome]:
+                   pool: WorkerPool | None = None, manual: list[dict] | None = None) -> list[Outcome]:
     """Autograde (assignment, student) pairs in parallel on ``jobs`` long-lived nbgrader workers, each with its own
     sandbox user; cap every score by the judge's ledger as soon as the submission is done and, with ``feedback``,
-    write that student's feedback HTML on the same worker. Shared by ``grade`` and the exchange round trip
-    (autograder/grading/exchange.py)."""
+    write that student's feedback HTML on the same worker. ``manual``: grades people gave written answers before
+    (``written.save_manual``), put back after each submission's autograde where its answer is unchanged. Shared by
+    ``grade`` and the exchange round trip (autograder/grading/exchange.py)."""
     limits = resolve_isolation(limits or Limits(), log)
     if pool is None:
         with WorkerPool(course, jobs or os.cpu_count() or 1, limits) as own:
-            return autograde_many(course, tasks, jobs, limits, log, progress, feedback, own)
+            return autograde_many(course, tasks, jobs, limits, log, progress, feedback, own, manual)
+    by_sub: dict[tuple[str, str], list[dict]] = {}
+    for e in manual or []:
+        by_sub.setdefault((e["assignment"], e["student"]), []).append(e)
+
+    def graded(a: str, s: str, w) -> Outcome:
+        o = autograde_one(course, a, s, limits, worker=w)
+        if by_sub.get((a, s)) and o.status == "graded":
+            retry_locked(lambda: restore_manual(course, by_sub[(a, s)], log))
+        return collect_retrying(course, o)
 
     def task(a: str, s: str) -> Outcome:
         with pool.worker() as w:
-            o = collect_retrying(course, autograde_one(course, a, s, limits, worker=w))
+            o = graded(a, s, w)
             if o.fault:
                 o = second_try(o, w)
             if feedback and o.status == "graded":
@@ -99,7 +116,7 @@ def autograde_many(course: Path, tasks: list[tuple[str, str]], jobs: int | None 
         log(f"note: {first.assignment} {first.student}: {first.reason}; grading it a second time")
         w.kill()
         w.judge.stop()
-        again = collect_retrying(course, autograde_one(course, first.assignment, first.student, limits, worker=w))
+        again = graded(first.assignment, first.student, w)
         again.attempts = 2
         if not again.fault:
             if again.status == "graded":
@@ -136,8 +153,10 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
           log=print, progress: bool = True) -> list[Outcome]:
     """Autograde every student in course/submitted for each assignment, then write feedback and grades.csv.
 
-    Every nbgrader step runs on the same long-lived workers (autograder/grading/worker.py): generate_assignment, then for each
-    submission autograde, the judge's cap and its feedback, then the CSV export."""
+    Every nbgrader step runs on the same long-lived workers (autograder/grading/worker.py): generate_assignment, then
+    for each submission autograde, the judge's cap, the people's grades kept from before (prepare's
+    manual-grades.json) and its feedback, then the CSV export."""
+    manual = json.loads((course / SAVED).read_text()) if (course / SAVED).exists() else []
     db = db_path(course)
     limits = resolve_isolation(limits or Limits(), log)
     with WorkerPool(course, jobs or os.cpu_count() or 1, limits) as pool:
@@ -148,10 +167,12 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
             for s in students:
                 gb.update_or_create_student(s)
         tasks = [(a, s) for a in assignments for s in students]
-        outcomes = autograde_many(course, tasks, jobs, limits, log, progress, feedback=True, pool=pool)
+        outcomes = autograde_many(course, tasks, jobs, limits, log, progress, feedback=True, pool=pool,
+                                  manual=manual)
         pool.run({"op": "export", "to": str(course / "grades.csv")}, timeout=600)
+    keep_record(course, manual)
     mark_csv(course / "grades.csv", outcomes)
-    (course / "outcomes.json").write_text(json.dumps([o.__dict__ for o in outcomes], indent=1, default=list))
+    save_outcomes(course, outcomes)
     try:
         write_report(course, outcomes)
     except Exception as e:  # a figure must never cost the grades
@@ -159,32 +180,7 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
     return sorted(outcomes, key=lambda o: (o.assignment, o.student))
 
 
-def mark_csv(path: Path, outcomes: list[Outcome]) -> None:
-    """Add a ``status`` column to nbgrader's grades.csv: ``graded``, ``not graded: REASON`` (the submission's doing,
-    scored 0) or ``grade again: REASON``, whose score is left empty: a grade that could not be trusted is never a 0."""
-    import csv
-
-    by_key = {(o.assignment, o.student): o for o in outcomes}
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return
-    fields = [k for k in rows[0] if k != "status"] + ["status"]
-    for row in rows:
-        o = by_key.get((row.get("assignment"), row.get("student_id")))
-        if o is None:
-            row["status"] = row.get("status", "")
-        elif o.status == GRADE_AGAIN:
-            row.update(raw_score="", score="", status=f"grade again: {o.reason}")
-        else:
-            row["status"] = o.status if o.status == "graded" else f"{o.status}: {o.reason}"
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
-
-
-def summary(outcomes: list[Outcome]) -> str:
+def summary(outcomes: list[Outcome], course: Path | None = None) -> str:
     """The closing line: how many were graded, how many scored 0 by their own doing, how many must be graded again."""
     again = sum(o.status == GRADE_AGAIN for o in outcomes)
     ungradable = sum(o.status == "not graded" for o in outcomes)
@@ -192,7 +188,8 @@ def summary(outcomes: list[Outcome]) -> str:
             f"{ungradable} not gradable (0, with the reason)")
     if again:
         line += f", {again} NOT GRADED (could not be trusted): grade them again"
-    return line
+    waiting = pending_line(outcomes, course) if course else ""
+    return f"{line}\n{waiting}" if waiting else line
 
 
 def _progress(done: int, total: int, seconds: float) -> None:

@@ -159,61 +159,51 @@ def autograde(course: Course, assignments: list[str], jobs: int | None = None, l
 
 
 def _autograde(course: Course, assignments: list[str], jobs, limits, log) -> list:
-    from nbgrader.api import Gradebook
-
-    from .classrun import autograde_many, mark_csv
+    from ..report.page import write_report
+    from .classrun import autograde_many
+    from .publish import export_grades, load_outcomes, pending_line, refresh, save_outcomes
+    from .written import keep_record, save_manual
 
     sync_due_dates(course, assignments)
     tasks = [(a, s) for a in assignments for s in students_of(course, a)]
+    manual = save_manual(course.dir)     # nbgrader keeps people's grades; put back only those of unchanged answers
     # the same parallel, sandboxed, judged grading as `python -m autograder grade` (the judge caps nbgrader's scores)
-    outcomes = autograde_many(course.dir, tasks, jobs, limits, log, progress=False)
-    plugin = _late_plugin(course)
-    with Gradebook(f"sqlite:///{course.db}", course.course_id) as gb:
-        for o in outcomes:
-            if o.status != "graded":
-                continue
-            sub = gb.find_submission(o.assignment, o.student)
-            if sub.total_seconds_late > 0:
-                # nbgrader set the penalty from its own scores; the judge may have lowered them since: recompute.
-                for nb in sub.notebooks:
-                    p = plugin.late_submission_penalty(o.student, nb.score, sub.total_seconds_late)
-                    nb.late_submission_penalty = None if p is None else max(0.0, min(float(p), nb.score))
-                gb.db.commit()
-                gb.db.expire(sub)
-            penalty = float(sub.late_submission_penalty or 0)
-            o.late_penalty = penalty
-            if sub.total_seconds_late > 0:
-                hours = sub.total_seconds_late / 3600
-                note = f"late by {hours:.2f} h: -{penalty:g} point(s) from {o.score:g}"
-                o.reason = f"{o.reason}; {note}" if o.reason else note
-                o.score = max(0.0, o.score - penalty)
-    course.nbgrader("export", f"--to={course.dir / 'grades.csv'}")
-    mark_csv(course.dir / "grades.csv", outcomes)
+    outcomes = autograde_many(course.dir, tasks, jobs, limits, log, progress=False, manual=manual)
+    keep_record(course.dir, manual)
+    refresh(course.dir, outcomes)        # the late penalty, recomputed on the judged score
+    save_outcomes(course.dir, outcomes)
+    export_grades(course.dir, load_outcomes(course.dir))
+    try:
+        write_report(course.dir, load_outcomes(course.dir))
+    except Exception as e:  # a figure must never cost the grades
+        log(f"warning: the class report could not be written: {type(e).__name__}: {e}")
     outcomes.sort(key=lambda o: (o.assignment, o.student))
     log(table(outcomes))
+    waiting = pending_line(outcomes, course.dir)
+    if waiting:
+        log(waiting)
     return outcomes
 
 
-def _late_plugin(course: Course):
-    """The late-penalty plugin nbgrader_config.py configures (nbgrader's no-penalty default when it names none)."""
-    from traitlets.utils.importstring import import_item
-    cfg = course.config()
-    cls = cfg.AssignLatePenalties.get("plugin_class", LateSubmissionPlugin) if "AssignLatePenalties" in cfg \
-        else LateSubmissionPlugin
-    cls = import_item(cls) if isinstance(cls, str) else cls
-    return cls(config=cfg)
-
-
-def generate_feedback(course: Course, assignments: list[str], log=print) -> None:
-    """``nbgrader generate_feedback``: feedback/<student>/<assignment>/<notebook>.html, hidden tests stripped."""
-    for a in assignments:
-        course.nbgrader("generate_feedback", a, "--force")
-        log(f"feedback for {a} in {course.dir / 'feedback'}")
+def generate_feedback(course: Course, assignments: list[str], log=print) -> list:
+    """``nbgrader generate_feedback`` (feedback/<student>/<assignment>/<notebook>.html, hidden tests and rubrics
+    stripped) with the points people gave written answers since autograde; grades.csv and report.html again
+    (grading/publish.py). Returns the outcomes."""
+    from .classrun import course_lock
+    from .publish import publish
+    with course_lock(course.dir, log):
+        return publish(course.dir, assignments, log=log)
 
 
 def release_feedback(course: Course, assignments: list[str], log=print) -> None:
     """``nbgrader release_feedback``: each student's HTML goes to <exchange>/<course_id>/feedback/<hash>.html, where
-    the hash comes from the secret of that student's submission (only the student's own cache holds it)."""
+    the hash comes from the secret of that student's submission (only the student's own cache holds it). Says so
+    when written answers still wait for a person (their feedback says "not graded yet")."""
+    from .publish import load_outcomes
+    waiting = [o for o in load_outcomes(course.dir) if o.assignment in assignments and o.pending]
+    if waiting:
+        log(f"warning: {len(waiting)} student(s) have written answers no person has graded yet: their feedback says "
+            "so; run `exchange feedback` and `release-feedback` again once they are graded")
     for a in assignments:
         course.nbgrader("release_feedback", a)
         log(f"released feedback for {a} to {course.exchange_root / course.course_id / 'feedback'}")

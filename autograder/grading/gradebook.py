@@ -12,6 +12,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from ..outcome import Outcome
 from . import nbg
 from .submission import LOCK_RETRIES
+from .written import read_written
 
 
 def db_path(course: Path) -> Path:
@@ -45,7 +46,10 @@ def judged(ledger: list[dict], checks: set[str]) -> tuple[bool, str]:
 
 
 def reconcile(gb, outcome: Outcome, root: Path) -> None:
-    """Zero every test cell that nbgrader scored but the judge did not pass. Only ever lowers a score."""
+    """Zero every test cell that nbgrader scored but the judge did not pass. Only ever lowers a score.
+
+    The zero is the autograder's score (``auto_score``), not a person's: the next autograde replaces it, the
+    formgrader does not list the cell as needing a person, and a grader can still override it."""
     needed = required_checks(root, outcome.assignment)
     sub = gb.find_submission(outcome.assignment, outcome.student)
     for nb in sub.notebooks:
@@ -55,7 +59,7 @@ def reconcile(gb, outcome: Outcome, root: Path) -> None:
                 continue
             ok, why = judged(outcome.ledger, checks)
             if not ok:
-                g.manual_score = 0.0
+                g.auto_score = 0.0
                 outcome.failures[g.name] = f"integrity: {why}"[:400]
     gb.db.commit()
 
@@ -81,6 +85,7 @@ def collect(course: Path, outcome: Outcome, root: Path = nbg.ROOT) -> Outcome:
                 outcome.status, outcome.reason = "not graded", outcome.reason or "nbgrader recorded no submission"
                 return outcome
             outcome.score = float(sub.score)
+            outcome.written, outcome.pending = read_written(sub)
             for nb in sub.notebooks:
                 for g in nb.grades:
                     if g.cell_type == "code" and g.max_score:
@@ -108,15 +113,19 @@ def collect(course: Path, outcome: Outcome, root: Path = nbg.ROOT) -> Outcome:
     return outcome
 
 
-def collect_retrying(course: Path, outcome: Outcome) -> Outcome:
-    """``collect``, retried when sqlite says the gradebook is locked (the workers write to it at the same time)."""
+def retry_locked(fn, tries: int = LOCK_RETRIES):
+    """``fn()``, retried when sqlite says the gradebook is locked (the workers write to it at the same time)."""
     from sqlalchemy.exc import OperationalError
 
-    for attempt in range(LOCK_RETRIES):
+    for attempt in range(tries):
         try:
-            return collect(course, outcome)
+            return fn()
         except OperationalError as e:
-            if "locked" not in str(e) or attempt == LOCK_RETRIES - 1:
+            if "locked" not in str(e) or attempt == tries - 1:
                 raise
             time.sleep(0.5 * (attempt + 1))
-    return outcome
+
+
+def collect_retrying(course: Path, outcome: Outcome) -> Outcome:
+    """``collect``, retried when sqlite says the gradebook is locked."""
+    return retry_locked(lambda: collect(course, outcome))

@@ -132,6 +132,8 @@ def as_outcome(o) -> Outcome:
     d = dict(o)
     d["cells"] = {k: tuple(v) for k, v in (d.get("cells") or {}).items()}
     d["failures"] = dict(d.get("failures") or {})
+    d["written"] = {k: tuple(v) for k, v in (d.get("written") or {}).items()}
+    d["pending"] = list(d.get("pending") or [])
     known = set(Outcome.__dataclass_fields__)
     return Outcome(**{k: v for k, v in d.items() if k in known})
 

@@ -48,6 +48,9 @@ FIG_SLOW = "report-slowest.png"
 TOP_SLOW = 10
 
 
+TOP_WAITING = 100
+
+
 def _table(header: list[str], rows: list[list], cls: str = "") -> str:
     e = html.escape
     head = "".join(f"<th>{e(str(h))}</th>" for h in header)
@@ -96,7 +99,8 @@ def write_report(course_dir, outcomes) -> Path:
         summary.append([a, len(subs), len(graded), len(subs) - len(graded),
                         f"{statistics.mean(scores):.1f}" if scores else "-",
                         f"{statistics.median(scores):.1f}" if scores else "-", f"{top:g}",
-                        sum(1 for o in graded if top and o.score >= top), sum(1 for o in graded if o.score == 0)])
+                        sum(1 for o in graded if top and o.score >= top), sum(1 for o in graded if o.score == 0),
+                        sum(len(o.pending) for o in graded)])
     part_rows = [[a, g, f"{100 * r:.0f}%", f"{f}/{n}"] for a, parts in rates.items() for g, r, f, n in parts]
     cause_rows = [[c.label, "diagnosed bug" if c.kind == "diagnosis" else "other", len(c.submissions), c.tests,
                    ", ".join(f"{k} ({v})" if v > 1 else k for k, v in c.cells.most_common(4))
@@ -106,6 +110,7 @@ def write_report(course_dir, outcomes) -> Path:
     ng_rows = [[o.student, o.assignment, o.reason or "(no reason recorded)"] for o in not_graded]
     again = [o for o in not_graded if o.status == GRADE_AGAIN]
     n_diag = sum(len(c.submissions) for c in found if c.kind == "diagnosis")
+    written_rows, waiting_rows = _written(by_assignment)
 
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -116,8 +121,8 @@ def write_report(course_dir, outcomes) -> Path:
         "Grades: <code>grades.csv</code>; each student's feedback: <code>feedback/&lt;student&gt;/&lt;assignment&gt;/"
         "</code>.</p>",
         "<h2>Summary</h2>",
-        _table(["assignment", "submissions", "graded", "not graded", "mean", "median", "max", "full marks", "zero"],
-               summary),
+        _table(["assignment", "submissions", "graded", "not graded", "mean", "median", "max", "full marks", "zero",
+                "written waiting"], summary),
         "<h2>Scores</h2>",
         f'<img src="{FIG_SCORES}" alt="score histogram per assignment">',
         "<h2>Failure rate per part</h2>",
@@ -135,6 +140,17 @@ def write_report(course_dir, outcomes) -> Path:
         "while the others ran in parallel.</p>",
         f'<img src="{FIG_SLOW}" alt="slowest submissions">',
         _table(["student", "assignment", "seconds", "status", "score or reason"], slow_rows),
+        "<h2>Written answers, graded by people</h2>",
+        '<p class="note">Graded in the formgrader (Manual Grading); then <code>python -m autograder feedback</code> '
+        "(or <code>exchange feedback</code>) puts the points into the feedback, grades.csv and this page. A score "
+        "with an answer still waiting is the score so far (grades.csv: status <code>incomplete</code>). Blank answers "
+        "score 0 without a person.</p>",
+        _table(["assignment", "question", "points", "graded", "waiting", "mean of graded"], written_rows)
+        if written_rows else "<p>No written answers in these assignments.</p>",
+        (f"<h3>Waiting for a person ({sum(len(r[2].split(', ')) for r in waiting_rows)} answer(s))</h3>"
+         + _table(["student", "assignment", "questions"], waiting_rows[:TOP_WAITING])
+         + (f'<p class="note">… and {len(waiting_rows) - TOP_WAITING} more submission(s).</p>'
+            if len(waiting_rows) > TOP_WAITING else "")) if waiting_rows else "",
         f"<h2>Could not be graded ({len(not_graded)})</h2>",
         (f'<p class="note"><b>{len(again)} could not be trusted</b> (a grader fault, not the student\'s): they have '
          "no score; grade them again.</p>") if again else "",
@@ -144,6 +160,23 @@ def write_report(course_dir, outcomes) -> Path:
     out = course_dir / HTML_NAME
     out.write_text("\n".join(parts), encoding="utf-8")
     return out
+
+
+def _written(by_assignment: dict) -> tuple[list[list], list[list]]:
+    """Rows per written question (points, graded, waiting, mean of graded) and per submission still waiting."""
+    rows, waiting = [], []
+    for a in sorted(by_assignment):
+        graded = [o for o in by_assignment[a] if o.status == "graded"]
+        questions = sorted({q for o in graded for q in o.written})
+        for q in questions:
+            done = [o.written[q][0] for o in graded if q in o.written and q not in o.pending
+                    and o.written[q][0] is not None]
+            top = max(o.written[q][1] for o in graded if q in o.written)
+            rows.append([a, q, f"{top:g}", len(done), sum(q in o.pending for o in graded),
+                         f"{statistics.mean(done):.2f}" if done else "-"])
+        waiting += [[o.student, a, ", ".join(o.pending)] for o in sorted(graded, key=lambda o: o.student)
+                    if o.pending]
+    return rows, waiting
 
 
 def main(argv=None) -> int:

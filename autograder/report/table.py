@@ -17,6 +17,8 @@ def table(outcomes: list[Outcome]) -> str:
             note = "all tests passed"
         if o.status == "graded" and o.reason:
             note = f"{o.reason}. {note}"
+        if o.status == "graded" and o.pending:
+            note = f"incomplete: {len(o.pending)} written answer(s) wait for a person. {note}"
         score = "  ---" if o.status == GRADE_AGAIN else f"{o.score:5.1f}"   # an untrusted grade is never shown as 0
         rows.append(f"{o.assignment:24s} {o.student:10s} {score} / {o.max_score:<5.1f} {note}")
     head = f"{'assignment':24s} {'student':10s} {'score':^13s} notes"
