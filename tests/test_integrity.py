@@ -152,7 +152,7 @@ def graded(tmp_path_factory):
 @pytest.mark.parametrize("attack", ["hard_coded", "edited_tests", "deleted_tests", *ATTACKS])
 def test_attack_earns_no_more_than_blank(graded, attack):
     blank, o = graded["blank"], graded[attack]
-    assert blank.score == 0 and blank.max_score == 17
+    assert blank.score == 0 and blank.max_score == 19
     assert o.score <= blank.score, (o.score, o.failures)
     assert o.max_score == blank.max_score, "the attack changed the points available"
 

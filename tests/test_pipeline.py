@@ -13,7 +13,7 @@ import pytest
 from autograder.authoring import build
 from autograder.grading import classrun, nbg
 from autograder.checks import checks_module
-from conftest import ROOT
+from conftest import ROOT, written_points
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,8 @@ def _points(assignment, cells):
 def test_perfect_gets_full_marks(graded, assignment):
     o = graded[1][("ada", assignment)]
     assert o.status == "graded", o.reason
-    assert o.max_score > 0 and o.score == o.max_score, o.failures
+    assert o.max_score > 0 and o.score == o.max_score - written_points(assignment), o.failures
+    assert o.pending and o.pending == sorted(o.written), "ada's written answers wait for a person"
 
 
 @pytest.mark.parametrize("assignment", nbg.assignments(ROOT))
@@ -53,7 +54,7 @@ def test_broken_part_loses_exactly_its_points(graded, assignment):
     o = graded[1][("dee", assignment)]
     lost, total = _points(assignment, spec["loses"])
     assert sorted(o.failures) == sorted(spec["loses"]), o.failures
-    assert o.score == total - lost
+    assert o.score == total - lost - written_points(assignment)
 
 
 @pytest.mark.parametrize("assignment", nbg.assignments(ROOT))
@@ -63,7 +64,7 @@ def test_typical_bug_is_caught_and_named(graded, assignment):
     o = outcomes[("ben", assignment)]
     lost, total = _points(assignment, spec["loses"])
     assert sorted(o.failures) == sorted(spec["loses"]), o.failures
-    assert o.score == total - lost
+    assert o.score == total - lost - written_points(assignment)
     html = (course / "feedback" / "ben" / assignment / f"{assignment}.html").read_text()
     assert spec["says"] in html, f"ben's feedback does not say {spec['says']!r}"
     for leak in ["BEGIN HIDDEN TESTS", "from autograder"]:
@@ -76,4 +77,5 @@ def test_grades_csv_has_every_student(graded):
     rows = list(csv.DictReader((course / "grades.csv").open()))
     assert {(r["student_id"], r["assignment"]) for r in rows} >= set(outcomes)
     ada = [r for r in rows if r["student_id"] == "ada"]
-    assert all(float(r["score"]) == float(r["max_score"]) for r in ada)
+    assert all(float(r["score"]) == float(r["max_score"]) - written_points(r["assignment"]) for r in ada)
+    assert all(r["status"].startswith("incomplete") for r in ada)
