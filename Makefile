@@ -7,7 +7,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 # Playwright must use Debian's chromium; it cannot download a browser here.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test test-hub test-fast build lab grade chromium clean report hub hub-setup hub-teardown \
+.PHONY: demo test test-hub test-fast build lab grade chromium clean report hub hub-setup hub-teardown formgrader feedback \
         exchange-demo exchange-release exchange-collect exchange-autograde exchange-feedback exchange-release-feedback
 
 ## make demo: regenerate release/ and solutions/, autograde the demo class, print the grades
@@ -39,6 +39,14 @@ ifdef ZIP
 else
 	$(PY) -m autograder grade --submitted $(SUBMITTED)
 endif
+
+## Written answers (docs/instructor.md): graders open the formgrader on a graded course directory (JupyterLab there,
+## then Nbgrader > Formgrader > Manual Grading); then make feedback puts their points into feedback, grades.csv, report.
+COURSE ?= run/grade
+formgrader: $(STAMP)
+	cd $(COURSE) && $(abspath $(VENV))/bin/jupyter lab --no-browser $(if $(filter 0,$(shell id -u)),--allow-root,)
+feedback: $(STAMP)
+	$(PY) -m autograder feedback --course $(COURSE)
 
 ## The nbgrader exchange (docs/exchange.md): make exchange-release A=01_chain_rule, then collect, autograde,
 ## feedback, release-feedback. The exchange is $$BACKPROP_EXCHANGE, or run/course/exchange/ by default.

@@ -8,7 +8,7 @@ end) and the shared venvs under /opt/bpfs-hub (built on first use, reused after)
    ben: first the blank release, then the demo class's planted sign bug), submit; ben submits twice;
 3. the instructor runs the course's grader from the hub venv (``python -m autograder exchange``: the judge and the
    sandbox, with the course installed non-editable) to collect, autograde and release feedback;
-4. each student fetches their feedback and reads their own score (17 / 17; 12 / 17 and "sign error"), and the hub
+4. each student fetches their feedback and reads their own score (17 / 19, the written answer waiting for a person; 12 / 19 and "sign error"), and the hub
    refuses the other's server;
 5. a student who opens the formgrader is refused (403/404);
 6. ben's server is stopped mid-work (by the instructor, through the hub's API, as the admin panel and the idle
@@ -331,15 +331,15 @@ def test_hub_release_fetch_submit_grade_feedback_and_restart(hub, browser):
     assert "NOT sandboxed" not in said, said[:2000]   # root with the sandbox's tools: every kernel sandboxed
     provision.chown_tree(h.course_dir, __import__("pwd").getpwnam(h.grader))
     rows = {line.split()[1]: line for line in said.splitlines() if line.startswith(ASSIGNMENT)}
-    assert "17.0 / 17.0" in rows[ada] and "all tests passed" in rows[ada], rows
-    assert "12.0 / 17.0" in rows[ben] and "sign error" in rows[ben], rows   # the latest submission, not the blank
+    assert "17.0 / 19.0" in rows[ada] and "all tests passed" in rows[ada], rows
+    assert "12.0 / 19.0" in rows[ben] and "sign error" in rows[ben], rows   # the latest submission, not the blank
     t0 = _step("grader (hub venv CLI): collect, autograde (judge + sandbox), feedback, release", t0)
 
     # 4. each student reads their own feedback, and cannot open the other's server
     ada_text = feedback_text(pages[ada], h, ada)
-    assert score(ada_text) == (17.0, 17.0)
+    assert score(ada_text) == (17.0, 19.0)   # her written answer (2 points) waits for a person
     ben_text = feedback_text(pages[ben], h, ben)
-    assert score(ben_text) == (12.0, 17.0) and "sign error" in ben_text
+    assert score(ben_text) == (12.0, 19.0) and "sign error" in ben_text
     for who, other in ((ada, ben), (ben, ada)):
         for path in (f"/user/{other}/lab", f"/user/{other}/files/{h.course_id}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"):
             resp = pages[who].goto(f"{h.url}{path}")
