@@ -168,3 +168,32 @@ def test_checks_that_never_reached_the_judge_are_named(graded, attack):
 def test_hard_coded_answers_pass_visible_tests_but_not_hidden_ones(graded):
     o = graded["hard_coded"]
     assert "test_backprop_221_weights" in o.failures and "integrity" not in o.failures["test_backprop_221_weights"]
+
+
+def test_the_judges_zero_is_the_autograders_and_a_clean_resubmission_gets_its_points(tmp_path):
+    """The judge's cap is an autograde score (``auto_score``), not a person's (``manual_score``): the formgrader does
+    not list a capped cell as needing a person, and a later autograde in the same gradebook (the exchange, after a
+    resubmission) scores the new work afresh instead of keeping a 0 that looks like a grader's."""
+    from nbgrader.api import Gradebook
+
+    blank = nbformat.read(build.DEMO_DIR / "cy" / A / f"{A}.ipynb", as_version=4)
+    nb = _hard_coded(blank)
+    cell = _first_solution_cell(nb)
+    cell.source = ATTACKS["fake_modules"].strip() + "\n\n" + cell.source
+    path = tmp_path / "submitted" / "eve" / A / f"{A}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    course = classrun.prepare(tmp_path / "course", ROOT, submitted=tmp_path / "submitted")
+    limits = submission.Limits(notebook_timeout=120, cell_timeout=20, memory_mb=4096, isolate=False)
+    (first,) = classrun.grade(course, [A], jobs=1, limits=limits, progress=False, log=lambda *a: None)
+    assert first.score == 0 and any(v.startswith("integrity:") for v in first.failures.values()), first.failures
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        capped = [g for nb_ in gb.find_submission(A, "eve").notebooks for g in nb_.grades if g.cell_type == "code"]
+        assert capped and all(g.manual_score is None and not g.needs_manual_grade for g in capped), \
+            [(g.name, g.manual_score, g.needs_manual_grade) for g in capped]
+    # eve resubmits correct work; the exchange autogrades it into the same gradebook
+    (course / "submitted" / "eve" / A / f"{A}.ipynb").write_bytes((build.DEMO_DIR / "ada" / A / f"{A}.ipynb")
+                                                                   .read_bytes())
+    (again,) = classrun.autograde_many(course, [(A, "eve")], jobs=1, limits=limits, progress=False,
+                                       log=lambda *a: None)
+    assert again.score == 17 and not again.failures, (again.score, again.failures)
