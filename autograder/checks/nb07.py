@@ -5,7 +5,7 @@ the softmax network's gradients are compared with complex-step derivatives (``nu
 cross-entropy (``autograder.reference.optim.cost``) on random shapes, and a wrong delta^L is named by replaying the
 typical slips. The optimizers and the schedule are in ``nb07_optim``. The descent on the 2-D surface and the training
 loop are given the reference optimizer (a function passed from the judge), so they are judged on their own; the digits
-run is shrunk (2,000 images, 3 epochs, about 0.1 s).
+run is shrunk (2,000 images, 4 epochs, about 0.2 s).
 """
 from __future__ import annotations
 
@@ -146,25 +146,30 @@ def _name_delta_slip(Ws, bs, X, Y, out) -> str:
 # ---------------------------------------------------------------- Part E: where plain descent fails
 
 #: The computed answer of Part E.2 (the notebook's given cell holds the same values; tests/test_nb07.py checks).
-STARTS = [(-1.8, 1.0), (0.3, 1.5), (1.2, -1.0), (2.0, 1.0)]
+STARTS = [(-1.8, 1.0), (0.08, 1.5), (1.2, -1.0), (2.0, 1.0)]
 SETTINGS = {"sgd": ("sgd_step", {"eta": 0.05}, 300), "momentum": ("momentum_step", {"eta": 0.05, "beta": 0.9}, 300)}
 
 
 def check_descend(descend) -> None:
-    def one(case: Case) -> None:
-        name = ["sgd_step", "momentum_step", "adam_step"][case.integer(0, 2)]
+    """Every optimizer in turn (the state-free sgd_step, then two that carry state), on random starts, twice."""
+    def one(case: Case, name: str) -> None:
         step = optim.OPTIMIZERS[name.replace("_step", "")]
-        hyper = {"sgd_step": {"eta": float(case.rng.uniform(0.01, 0.1))},
-                 "momentum_step": {"eta": float(case.rng.uniform(0.01, 0.1)), "beta": float(case.rng.uniform(0.5, 0.9))},
-                 "adam_step": {"eta": float(case.rng.uniform(0.01, 0.2)), "beta1": 0.9, "beta2": 0.999,
-                               "eps": 1e-8}}[name]
-        p0 = case.rng.uniform(-2, 2, size=2)
-        steps = case.integer(3, 25)
+        for _ in range(100):  # a start and settings whose reference path stays on the map (no blow-up)
+            hyper = {"sgd_step": {"eta": float(case.rng.uniform(0.01, 0.05))},
+                     "momentum_step": {"eta": float(case.rng.uniform(0.005, 0.03)),
+                                       "beta": float(case.rng.uniform(0.5, 0.9))},
+                     "adam_step": {"eta": float(case.rng.uniform(0.01, 0.2)), "beta1": 0.9, "beta2": 0.999,
+                                   "eps": 1e-8}}[name]
+            p0 = case.rng.uniform(-2, 2, size=2)
+            steps = case.integer(3, 25)
+            with np.errstate(all="ignore"):
+                want = optim.descend(step, p0, hyper, steps)
+            if np.all(np.abs(want) < 5):
+                break
         got = as_float_array("descend(...)", call("descend", descend, step, p0.copy(), dict(hyper), steps))
         if got.shape != (steps + 1, 2):
             raise AssertionError(f"descend with steps = {steps} should return the path as an array of shape "
                                  f"({steps + 1}, 2): the start point, then one point per step. Got {got.shape}. ({case})")
-        want = optim.descend(step, p0, hyper, steps)
         try:
             compare(f"the path of {name}", got - p0, want - p0, case, tol=STEP_TOL)
         except AssertionError as e:
@@ -177,7 +182,9 @@ def check_descend(descend) -> None:
                 raise AssertionError("the path should start with p0 itself, then one point per step. "
                                      f"({case})") from None
             raise AssertionError(str(e).replace("against the numerical gradient", "against the reference run")) from None
-    repeat(one)
+    for _ in range(2):
+        for name in ("sgd_step", "momentum_step", "adam_step"):
+            one(Case(), name)
 
 
 def _reference_ends():
@@ -272,9 +279,9 @@ def _digits():
     return _DIGITS
 
 
-#: The shrunk run of Part G and the accuracy it must reach (the reference gets 0.78-0.90 on 200 seeds, see
-#: tests/test_nb07.py; 10% is guessing).
-DIGITS_RUN = {"n": 2000, "epochs": 3, "batch_size": 32, "hyper": {"eta": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}}
+#: The shrunk run of Part G and the accuracy it must reach (the reference gets 0.81-0.89 on 150 seeds, mean 0.85, see
+#: tests/test_nb07.py; 10% is guessing). With 3 epochs one seed in 150 fell to 0.702: too close to the bar.
+DIGITS_RUN = {"n": 2000, "epochs": 4, "batch_size": 32, "hyper": {"eta": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}}
 DIGITS_PASS = 0.70
 
 

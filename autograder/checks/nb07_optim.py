@@ -66,9 +66,6 @@ def _momentum(bug=None):
     def step(params, grads, state, hyper):
         vs = [np.zeros(np.shape(p)) for p in params] if (state is None or bug == "reset") else state["v"]
         beta, eta = hyper["beta"], hyper["eta"]
-        if bug == "no_eta_on_g":
-            vs = [beta * v - g for v, g in zip(vs, grads)]
-            return [p + eta * v for p, v in zip(params, vs)], {"v": vs}
         vs = [beta * v - eta * g for v, g in zip(vs, grads)]
         new = [p - v for p, v in zip(params, vs)] if bug == "sign" else [p + v for p, v in zip(params, vs)]
         return new, {"v": vs}
@@ -83,7 +80,6 @@ SLIPS = {
     "momentum_step": (_momentum, {
         "reset": RESET + " (Momentum without its velocity is plain gradient descent.)",
         "sign": "Diagnosis: the velocity is subtracted: with v <- beta v - eta g the update is theta <- theta + v.",
-        "no_eta_on_g": "Diagnosis: eta multiplies v in the update instead of g in the velocity: v <- beta v - eta g.",
     }),
     "rmsprop_step": (_rms, {
         "reset": RESET,
