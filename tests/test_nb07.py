@@ -253,7 +253,7 @@ def test_fit_reference_passes_repeatedly():
 
 def test_measured_step_error_is_far_below_the_tolerance():
     """The largest relative error of a correct, differently written optimizer over 2,000 cases: the tolerance must be
-    at least 1,000 times larger (it is about 1e-15 against STEP_TOL = 1e-9)."""
+    at least 1,000 times larger (measured: 1.4e-13 for Adam, 2e-14 for the others, against STEP_TOL = 1e-9)."""
     worst = 0.0
     for fn, ref, name in [(adam_in_place, optim.adam_step, "adam_step"),
                           (momentum_pytorch, optim.momentum_step, "momentum_step"),
