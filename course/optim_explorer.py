@@ -114,7 +114,7 @@ def surface_status(surface: str, path, losses) -> str:
     if surface == "two minima":
         moved = np.linalg.norm(path[-1] - path[-2]) if len(path) > 1 else 0.0
         where = "deep" if path[-1][0] < X_SADDLE else "shallow"
-        return f"{'smooth' if moved < 1e-3 else 'oscillating'}: ends in the {where} minimum"
+        return f"{'settled' if moved < 1e-3 else 'still moving'}: ends in the {where} minimum"
     return "smooth" if losses[-1] < 1e-3 * losses[0] else "oscillating"
 
 

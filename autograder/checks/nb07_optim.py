@@ -143,7 +143,10 @@ def _student_steps(name: str, fn, params, grads_seq, hyper, case: Case):
         if not (isinstance(res, (tuple, list)) and len(res) == 2):
             raise AssertionError(f"{name} should return a pair (new_params, new_state); got {type(res).__name__}. ({case})")
         new, state = res
-        if not isinstance(new, (list, tuple)) or len(new) != len(p):
+        if not isinstance(new, (list, tuple)):
+            raise AssertionError(f"{name} should return a pair (new_params, new_state) whose first entry is the list "
+                                 f"of new arrays; did it return only the new parameters? ({case})")
+        if len(new) != len(p):
             raise AssertionError(f"{name} should return new_params as a list with one array per parameter "
                                  f"({len(p)} here). ({case})")
         new = [as_float_array(f"new_params[{i}]", x) for i, x in enumerate(new)]
