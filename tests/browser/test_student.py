@@ -298,3 +298,57 @@ def test_explorer_slider_moves_the_plot(page, lab, course, report_figure):
     if draws:
         report_figure("  of which figure + PNG (in-process)", f"median {statistics.median(draws):.0f} ms")
     assert worst < 5000, f"a slider move took {worst:.0f} ms to redraw the plot"
+
+
+# ------------------------------------------------------------------------------------ the optimizer picker (07)
+
+OPTIM_EXPLORER = "optimizer_explorer_check.ipynb"
+
+
+def test_optimizer_picker_and_slider_move_the_plot(page, lab, course, report_figure):
+    """Notebook 07's explorer: choosing another optimizer and moving eta each redraw the plot, within the budget."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("The optimizer explorer."),
+                nbformat.v4.new_code_cell("from course.optim_explorer import optimizer_explorer\noptimizer_explorer()")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, str(course["dir"] / OPTIM_EXPLORER))
+    open_notebook(page, lab, OPTIM_EXPLORER, _ws())
+    run_all(page)
+    slider = page.locator(SLIDER).filter(has=page.locator(".widget-label", has_text="eta")).first
+    picker = page.locator(f"{NOTEBOOK} .widget-interact .widget-dropdown").filter(
+        has=page.locator(".widget-label", has_text="optimizer")).first.locator("select")
+    slider.wait_for()
+    picker.wait_for()
+    page.locator(IMG).first.wait_for()
+    src = _settle(page, "")
+    errors = [c["error"] for c in cells(page) if c["error"]]
+    assert not errors, f"the explorer wrote errors or warnings: {errors}"
+    page.evaluate(_WATCH, IMG)
+    latencies = []
+    for name in ["momentum", "RMSProp", "Adam", "SGD"]:
+        n_plots = page.evaluate("window.__bt.plots.length")
+        page.evaluate("window.__bt.key = performance.now()")
+        picker.select_option(name)
+        new = _settle(page, src)
+        key, plots = page.evaluate("[window.__bt.key, window.__bt.plots]")
+        assert len(plots) > n_plots, f"the plot did not change after picking {name}"
+        latencies.append(plots[n_plots] - key)
+        assert _pixels_changed(_png(src), _png(new)) > 1e-3, f"picking {name} should draw another path"
+        src = new
+    handle = slider.locator(".noUi-handle")
+    for _ in range(2):
+        handle.focus()
+        n_plots = page.evaluate("window.__bt.plots.length")
+        page.keyboard.press("ArrowRight")
+        new = _settle(page, src)
+        key, plots = page.evaluate("[window.__bt.key, window.__bt.plots]")
+        assert len(plots) > n_plots, "the plot did not change after a slider move"
+        latencies.append(plots[n_plots] - key)
+        assert _pixels_changed(_png(src), _png(new)) > 1e-4
+        src = new
+    errors = [c["error"] for c in cells(page) if c["error"]]
+    assert not errors, f"the pickers wrote errors or warnings: {errors}"
+    med, worst = statistics.median(latencies), max(latencies)
+    report_figure("optimizer picker / slider -> plot latency",
+                  f"median {med:.0f} ms, max {worst:.0f} ms over {len(latencies)} moves")
+    assert worst < 5000, f"a move took {worst:.0f} ms to redraw the plot"
