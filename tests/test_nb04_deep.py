@@ -136,3 +136,38 @@ def test_the_given_slip_is_invisible_for_relu_only():
     assert all(np.allclose(a, b) for a, b in zip(right, slipped))
     slipped = student_backprop_act(Ws, bs, X, Y, "tanh", bug="fprime_of_a")[0]
     assert not np.allclose(slipped[0], mlp.backprop(Ws, bs, X, Y, "tanh")[0][0])
+
+
+# ---------------------------------------------------------------- the solved notebook against the reference, and the
+# visible tests' messages for the given slip
+
+
+@pytest.fixture(scope="module")
+def ns04():
+    from test_reference_matches_solutions import solution_namespace
+    return solution_namespace("04_initialization")
+
+
+def test_solutions_match_the_reference(ns04):
+    rng = np.random.default_rng(11)
+    z = rng.normal(0, 3, size=(3, 7))
+    for name in variance.ACTS:
+        for got, want in zip(ns04["act_and_slope"](z, name), variance.act_and_slope(z, name)):
+            assert np.array_equal(got, want)
+        assert ns04["next_z_variance"](0.7, 33, 0.01, name) == pytest.approx(variance.next_z_variance(0.7, 33, 0.01, name),
+                                                                            rel=1e-15)
+        Ws, bs = mlp.init_params([4, 6, 3, 2], rng)
+        X, Y = rng.normal(size=(4, 5)), rng.uniform(size=(2, 5))
+        assert np.allclose(ns04["z_stds"](Ws, bs, X, name), variance.z_stds(Ws, bs, X, name), rtol=1e-14)
+        for got, want in zip(ns04["backprop_act"](Ws, bs, X, Y, name), mlp.backprop(Ws, bs, X, Y, name)):
+            assert all(np.allclose(g, w, rtol=1e-12, atol=1e-15) for g, w in zip(got, want))
+
+
+def test_the_given_slip_fails_the_visible_test_with_its_cause(ns04):
+    from test_visible_messages import run_visible
+    slipped = ns04["backprop_act_slipped"]
+    assert run_visible("04_initialization", ns04, "test_backprop_act_weights") is None
+    msg = run_visible("04_initialization", ns04, "test_backprop_act_weights", backprop_act=slipped)
+    assert msg and msg.startswith("sigmoid") and "at which number is the slope f' evaluated" in msg, msg
+    with pytest.raises(AssertionError, match="evaluated at the activation"):
+        nb04.check_backprop_act_weights(slipped)

@@ -148,3 +148,45 @@ def test_early_stopping_slips_named(bug):
     with pytest.raises(AssertionError, match=EARLY[bug]):
         for _ in range(10):  # a case that does not stop early cannot show "late" or "last": try a few runs
             nb05.check_early_stopping(lambda *a: student_early(*a, bug=bug))
+
+
+# ---------------------------------------------------------------- the solved notebook against the reference, and the
+# visible tests' messages for the given slips
+
+from autograder.reference import regularization as reg  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ns05():
+    from test_reference_matches_solutions import solution_namespace
+    return solution_namespace("05_regularization")
+
+
+def test_solutions_match_the_reference(ns05):
+    rng = np.random.default_rng(12)
+    sizes = [2, 5, 1]
+    X, Y = rng.normal(size=(2, 9)), rng.uniform(size=(1, 9))
+    Xv, Yv = rng.normal(size=(2, 6)), rng.uniform(size=(1, 6))
+    Ws, bs = mlp.init_params(sizes, rng)
+    for got, want in zip(ns05["decay_step"](Ws, bs, X, Y, 0.7, 0.4), reg.decay_step(Ws, bs, X, Y, 0.7, 0.4)):
+        assert all(np.allclose(g, w, rtol=1e-13) for g, w in zip(got, want))
+    got, want = (f(X, Y, Xv, Yv, sizes, [0.0, 0.1, 1.0], 1.5, 12, 3) for f in (ns05["lambda_sweep"], reg.lambda_sweep))
+    assert all(np.allclose(got[k], want[k], rtol=1e-12) for k in ("train", "val", "gap"))
+    assert ns05["best_lambda"]([0.0, 0.1, 1.0], [0.2, 0.1, 0.1]) == reg.best_lambda([0.0, 0.1, 1.0], [0.2, 0.1, 0.1]) == 1.0
+    got = ns05["fit_early_stopping"](X, Y, sizes, 0.0, 3.0, 50, 3, 4, Xv, Yv)
+    want = reg.fit_early_stopping(X, Y, sizes, 0.0, 3.0, 50, 3, 4, Xv, Yv)
+    assert got[2] == want[2] and len(got[3]["val"]) == len(want[3]["val"])
+    assert all(np.allclose(g, w, rtol=1e-12) for g, w in zip(got[0], want[0]))
+
+
+def test_the_given_slips_fail_the_visible_tests_with_their_causes(ns05):
+    from test_visible_messages import run_visible
+    slipped = ns05["decay_step_slipped"]
+    for gid, cause in (("test_decay_step_weights", "1 - eta * lam / m"), ("test_decay_step_biases", "no shrink")):
+        assert run_visible("05_regularization", ns05, gid) is None
+        msg = run_visible("05_regularization", ns05, gid, decay_step=slipped)
+        assert msg and cause in msg, msg
+    with pytest.raises(AssertionError, match="missing its 1/m"):
+        nb05.check_decay_step_weights(slipped)
+    with pytest.raises(AssertionError, match="the biases are decayed too"):
+        nb05.check_decay_step_biases(slipped)
