@@ -171,3 +171,26 @@ def test_the_given_slip_fails_the_visible_test_with_its_cause(ns04):
     assert msg and msg.startswith("sigmoid") and "at which number is the slope f' evaluated" in msg, msg
     with pytest.raises(AssertionError, match="evaluated at the activation"):
         nb04.check_backprop_act_weights(slipped)
+
+
+def test_a_wrong_act_and_slope_is_named_as_the_cause_of_a_wrong_backprop():
+    def bad_act(z, name):
+        return student_act(z, name, bug="tanh_of_z")
+
+    def bp(Ws, bs, X, Y, name):
+        m = X.shape[1]
+        zs, acts = [], [X]
+        for W, b in zip(Ws, bs):
+            zs.append(W @ acts[-1] + b)
+            acts.append(bad_act(zs[-1], name)[0])
+        delta = bad_act(zs[-1], name)[1] * (2.0 / m) * (acts[-1] - Y)
+        dWs, dbs = [None] * len(Ws), [None] * len(Ws)
+        for l in range(len(Ws) - 1, -1, -1):
+            dWs[l], dbs[l] = delta @ acts[l].T, delta.sum(axis=1, keepdims=True)
+            if l > 0:
+                delta = bad_act(zs[l - 1], name)[1] * (Ws[l].T @ delta)
+        return dWs, dbs
+    with pytest.raises(AssertionError, match="^Your act_and_slope of Part C.1 is not right yet"):
+        nb04.check_backprop_act_weights(bp, bad_act)
+    with pytest.raises(AssertionError, match="^backprop_act on a"):  # a right act_and_slope is not blamed
+        nb04.check_backprop_act_weights(lambda *a: student_backprop_act(*a, bug="fprime_of_a"), student_act)

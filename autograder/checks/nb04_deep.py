@@ -194,9 +194,28 @@ def _check_backprop_act(backprop_act, which: int) -> None:
     repeat(one, times=3)
 
 
-def check_backprop_act_weights(backprop_act) -> None:
-    _check_backprop_act(backprop_act, 0)
+def _act_ok(act_and_slope) -> bool:
+    """Whether the student's act_and_slope (Part C.1), which their backprop_act calls, is right on fresh cases."""
+    try:
+        check_act_and_slope(act_and_slope)
+    except AssertionError:
+        return False
+    return True
 
 
-def check_backprop_act_biases(backprop_act) -> None:
-    _check_backprop_act(backprop_act, 1)
+def _blaming_act(which: int, backprop_act, act_and_slope) -> None:
+    try:
+        _check_backprop_act(backprop_act, which)
+    except AssertionError as e:
+        if act_and_slope is not None and not _act_ok(act_and_slope):
+            raise AssertionError("Your act_and_slope of Part C.1 is not right yet (its own test says what is wrong), "
+                                 "and backprop_act calls it: fix it first. " + str(e)) from None
+        raise
+
+
+def check_backprop_act_weights(backprop_act, act_and_slope=None) -> None:
+    _blaming_act(0, backprop_act, act_and_slope)
+
+
+def check_backprop_act_biases(backprop_act, act_and_slope=None) -> None:
+    _blaming_act(1, backprop_act, act_and_slope)
