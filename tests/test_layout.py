@@ -83,9 +83,16 @@ def test_parts_points_and_test_titles_agree(path):
     headings = {k: float(v) for k, v in re.findall(r"^## Part ([A-Z]) \((\d+) points?\)", md, re.M)}
     labels = {k: float(v) for k, v in re.findall(r"\*\*([A-Z]\.\d+) \((\d+) points?", md)}
     per_label, per_part = defaultdict(float), defaultdict(float)
-    for c in cells:
+    for i, c in enumerate(cells):
         meta = c.get("metadata", {}).get("nbgrader", {})
         if not meta.get("grade"):
+            continue
+        if c["cell_type"] == "markdown":  # a written answer: its part is the label of the prompt just above it
+            prompt = re.search(r"\*\*([A-Z]\.\d+) \((\d+) points?, written", "".join(cells[i - 1]["source"]))
+            assert prompt, f"{meta['grade_id']}: a written answer follows a prompt like **A.3 (2 points, written, ...)**"
+            assert float(prompt.group(2)) == meta["points"], f"{meta['grade_id']}: its prompt and its points disagree"
+            per_label[prompt.group(1)] += meta["points"]
+            per_part[prompt.group(1)[0]] += meta["points"]
             continue
         title = re.match(r'"""Part ([A-Z](?:\.\d+)?): .*\((\d+) points?\)"""', "".join(c["source"]))
         assert title, f"{meta['grade_id']}: the cell should open with a title like \"\"\"Part B.1: what (1 point)\"\"\""

@@ -4,13 +4,16 @@ Initializations are checked on fresh seeds: shapes, that the units start differe
 everywhere is named as the unbroken symmetry before any range is looked at), ranges, the epsilon formula, the variances
 of the Xavier and He rules (bands derived from tail bounds so that a right answer fails with probability below 1e-9 per
 check, see ``_bands``, yet tight enough to tell the rules apart), and that the weights come from the rng the function
-is given.
+is given. Parts C and D (activations, the variance a layer passes on, the spot-the-slip backprop for any activation)
+live in ``nb04_deep`` and are routed here under nb04's name.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ._core import Case, as_float_array, call, check_scalar, remote_checks, repeat
+from .nb04_deep import (check_act_and_slope, check_backprop_act_biases, check_backprop_act_weights,  # noqa: F401
+                       check_next_z_variance, check_z_stds)
 
 
 def _params(name, out, sizes):
@@ -224,7 +227,7 @@ def check_init_he(init_he) -> None:
     _check_normal_rule("init_he", init_he, lambda a, b: 2.0 / a, "He initialization")
 
 
-# ---------------------------------------------------------------- Part C
+# ---------------------------------------------------------------- Part D.2
 
 
 def check_gradient_norms(gradient_norms) -> None:
@@ -253,6 +256,12 @@ DEMO_BUG = {
 BROKEN_PART = {
     "cells": ["symmetry"],
     "loses": ["test_init_constant", "test_unit_spread"],
+}
+
+
+DEMO_WRITTEN = {
+    "written_symmetry": "If all the weights are the same the hidden units all compute the same thing, so they get the "
+                        "same gradient. Random weights make them different.",
 }
 
 

@@ -4,7 +4,8 @@ The regularized cost is J = (1/m) sum (a^L - y)^2 + lam/(2m) sum_l ||W^l||^2 ove
 non-zero biases and lam > 0, so regularizing the biases, a 2*lam*W/m or a lam*W without the 1/m all fail; the message
 names which of these it looks like. Part B: the test columns must be exactly perm[:n_test] of
 np.random.default_rng(seed).permutation(m), as the notebook says; fit's history is compared with the reference run,
-and the message tells a cost recorded before each step from one recorded with the penalty in.
+and the message tells a cost recorded before each step from one recorded with the penalty in. Parts C-E (the
+weight-decay step, the lambda sweep, early stopping) live in ``nb05_select`` and are routed here under nb05's name.
 """
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from ..reference import mlp
 from .numgrad import complex_step_gradient, relative_error
 from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
                     remote_checks, repeat)
+from .nb05_select import _blaming_upstream
+from .nb05_select import (check_best_lambda, check_decay_step_biases, check_decay_step_weights,  # noqa: F401
+                          check_early_stopping, check_lambda_sweep)
 
 
 def _problem(case: Case):
@@ -239,6 +243,7 @@ def _check_history(key, got, runs, epochs, case) -> None:
                          f"({case})")
 
 
+@_blaming_upstream
 @_as_reference_run
 def check_fit(fit) -> None:
     """Full-batch descent on the regularized cost, compared step for step with the reference on a small problem."""
@@ -270,13 +275,18 @@ DEMO_BUG = {
     "cell": "reg",
     "old": "dWs[l] + (lam / m) * Ws[l]",
     "new": "dWs[l] + lam * Ws[l]",
-    "loses": ["test_backprop_reg_weights", "test_fit"],
+    "loses": ["test_backprop_reg_weights", "test_fit", "test_lambda_sweep", "test_early_stopping"],
     "says": "1/m",
 }
 
-BROKEN_PART = {
-    "cells": ["split", "fit"],
-    "loses": ["test_split", "test_fit"],
+DEMO_WRITTEN = {
+    "written_biases": "The biases are not multiplied by the inputs, so they do not matter much for overfitting. "
+                      "That is why we only penalize the weights.",
+}
+
+BROKEN_PART = {  # the weight-decay step and early stopping left blank: nothing else uses them
+    "cells": ["decay", "early"],
+    "loses": ["test_decay_step_weights", "test_decay_step_biases", "test_early_stopping"],
 }
 
 
