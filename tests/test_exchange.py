@@ -33,7 +33,8 @@ from autograder.grading import classrun, exchange, nbg
 from autograder.grading.students import Student, can_switch_uid
 from autograder.checks import nb01
 from autograder.authoring.variants import fill
-from conftest import ROOT, written_points
+from conftest import ROOT
+from points import written_points
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,8 @@ import pytest
 from autograder.authoring import build
 from autograder.grading import classrun, nbg
 from autograder.checks import checks_module
-from conftest import ROOT, written_points
+from conftest import ROOT
+from points import written_points
 
 pytestmark = pytest.mark.slow
 
