@@ -186,7 +186,7 @@ def student_cost(Ws, bs, X, Y, lam=0.0):
     return float(np.sum((a - Y) ** 2) / m + lam / (2 * m) * sum(np.sum(W ** 2) for W in Ws))
 
 
-def student_fit(X, Y, sizes, lam, eta, epochs, seed, X_test, Y_test, bug=None):
+def student_fit(X, Y, sizes, lam, eta, epochs, seed, X_test, Y_test, grad=None, bug=None):
     """fit with a switch: "before" appends the costs before each step, "penalty" appends them with lam, "both" does
     both. The parameters are updated correctly in every variant."""
     Ws, bs = mlp.init_params(sizes, np.random.default_rng(seed))
@@ -199,7 +199,7 @@ def student_fit(X, Y, sizes, lam, eta, epochs, seed, X_test, Y_test, bug=None):
     for _ in range(epochs):
         if bug in ("before", "both"):
             record()
-        dWs, dbs = student_backprop_l2(Ws, bs, X, Y, lam)
+        dWs, dbs = (student_backprop_l2 if grad is None else grad)(Ws, bs, X, Y, lam)
         Ws = [W - eta * dW for W, dW in zip(Ws, dWs)]
         bs = [b - eta * db for b, db in zip(bs, dbs)]
         if bug not in ("before", "both"):

@@ -52,10 +52,11 @@ def student_fit(X, Y, sizes, lam, eta, epochs, seed, Xv, Yv, grad=None):
     return Ws, bs, h
 
 
-def student_sweep(X, Y, Xv, Yv, sizes, lams, eta, epochs, seed, bug=None):
+def student_sweep(X, Y, Xv, Yv, sizes, lams, eta, epochs, seed, fit_fn=None, bug=None):
+    fit_fn = student_fit if fit_fn is None else fit_fn
     tr, va = [], []
     for k, lam in enumerate(lams):
-        Ws, bs, h = student_fit(X, Y, sizes, lam, eta, epochs, seed, Xv, Yv)
+        Ws, bs, h = fit_fn(X, Y, sizes, lam, eta, epochs, seed, Xv, Yv)
         tr.append(mlp.cost(Ws, bs, X, Y, lam=lam) if bug == "penalty" else h["train"][-1])
         va.append(mlp.cost(Ws, bs, Xv, Yv, lam=lam) if bug == "penalty" else h["test"][-1])
     tr, va = np.array(tr), np.array(va)
@@ -80,18 +81,31 @@ def bad_backprop(Ws, bs, X, Y, lam):
     return [d + lam * W for d, W in zip(dWs, Ws)], dbs
 
 
-def test_a_wrong_backprop_is_named_as_the_cause_of_a_wrong_run():
-    def sweep_with_bad_backprop(X, Y, Xv, Yv, sizes, lams, eta, epochs, seed):
-        tr, va = [], []
-        for lam in lams:
-            _, _, h = student_fit(X, Y, sizes, lam, eta, epochs, seed, Xv, Yv, grad=bad_backprop)
-            tr.append(h["train"][-1])
-            va.append(h["test"][-1])
-        return {"train": np.array(tr), "val": np.array(va), "gap": np.array(va) - np.array(tr)}
-    with pytest.raises(AssertionError, match="Your backprop of Part A.2 is not right yet"):
-        nb05.check_lambda_sweep(sweep_with_bad_backprop, bad_backprop)
-    with pytest.raises(AssertionError, match="^lambda_sweep"):  # a right backprop is not blamed
-        nb05.check_lambda_sweep(lambda *a: student_sweep(*a, bug="gap_sign"), lambda *a: mlp.backprop(*a[:4], lam=a[4]))
+def bad_fit(X, Y, sizes, lam, eta, epochs, seed, Xv, Yv, grad=None):
+    return student_fit(X, Y, sizes, lam, eta, epochs, seed, Xv, Yv, grad=bad_backprop)
+
+
+def test_a_wrong_earlier_part_costs_nothing_later():
+    """Each part is graded on its own: the checks pass the reference fit or gradient as the last argument, and a sweep,
+    fit or early stopping that uses what it is given passes, whatever the student's own backprop and fit (whose
+    defaults here would be bad_backprop and bad_fit) do."""
+    def given_or(default, a, n):
+        assert len(a) == n + 1, f"the check should pass {n + 1} arguments, the last the reference; got {len(a)}"
+        return a[n] if a[n] is not None else default
+    nb05.check_lambda_sweep(lambda *a: student_sweep(*a[:9], fit_fn=given_or(bad_fit, a, 9)))
+    nb05.check_fit(lambda *a: student_fit(*a[:9], grad=given_or(bad_backprop, a, 9)))
+    nb05.check_early_stopping(lambda *a: student_early(*a[:10], grad=given_or(bad_backprop, a, 10)))
+
+
+def test_a_part_that_ignores_what_it_is_given_is_told_so():
+    with pytest.raises(AssertionError, match="lambda_sweep never called the `fit_fn` it was given"):
+        nb05.check_lambda_sweep(lambda *a: student_sweep(*a[:9], fit_fn=bad_fit))
+    with pytest.raises(AssertionError, match="^fit never called the `grad` it was given"):
+        nb05.check_fit(lambda *a: student_fit(*a[:9], grad=bad_backprop))
+    with pytest.raises(AssertionError, match="fit_early_stopping never called the `grad` it was given"):
+        nb05.check_early_stopping(lambda *a: student_early(*a[:10], grad=bad_backprop))
+    with pytest.raises(AssertionError, match="^lambda_sweep"):  # no blame of Part A.2 or B.2 left in the messages
+        nb05.check_lambda_sweep(lambda *a: student_sweep(*a, bug="gap_sign"))
 
 
 def student_best(lams, vals, bug=None):
@@ -115,12 +129,13 @@ def test_best_lambda_slips_named():
             nb05.check_best_lambda(lambda a, b: student_best(a, b, "first_tie"))
 
 
-def student_early(X, Y, sizes, lam, eta, max_epochs, patience, seed, Xv, Yv, bug=None):
+def student_early(X, Y, sizes, lam, eta, max_epochs, patience, seed, Xv, Yv, grad=None, bug=None):
+    grad = (lambda *a: mlp.backprop(*a[:4], lam=a[4])) if grad is None else grad
     Ws, bs = mlp.init_params(sizes, np.random.default_rng(seed))
     h = {"train": [], "val": []}
     best, best_epoch, kept = np.inf, 0, (Ws, bs)
     for epoch in range(1, max_epochs + 1):
-        dWs, dbs = mlp.backprop(Ws, bs, X, Y, lam=lam)
+        dWs, dbs = grad(Ws, bs, X, Y, lam)
         Ws = [W - eta * d for W, d in zip(Ws, dWs)]
         bs = [b - eta * d for b, d in zip(bs, dbs)]
         h["train"].append(mlp.cost(Ws, bs, X, Y))
@@ -190,3 +205,21 @@ def test_the_given_slips_fail_the_visible_tests_with_their_causes(ns05):
         nb05.check_decay_step_weights(slipped)
     with pytest.raises(AssertionError, match="the biases are decayed too"):
         nb05.check_decay_step_biases(slipped)
+
+
+def test_the_solved_parts_pass_with_a_wrong_backprop_and_fit_in_the_notebook(ns05):
+    """The demo class's ben (lam W, no 1/m) and a fit that is wrong too: only Part A.2 may fail, hidden or visible."""
+    from test_visible_messages import run_visible
+    saved = {k: ns05[k] for k in ("backprop", "fit")}
+    right_fit = ns05["fit"]
+    try:
+        ns05["backprop"] = bad_backprop
+        for gid in ("test_fit", "test_lambda_sweep", "test_early_stopping"):
+            assert run_visible("05_regularization", ns05, gid) is None, gid
+        nb05.check_fit(right_fit)
+        nb05.check_early_stopping(ns05["fit_early_stopping"])
+        ns05["fit"] = lambda *a, **k: (_ for _ in ()).throw(NotImplementedError())
+        assert run_visible("05_regularization", ns05, "test_lambda_sweep") is None
+        nb05.check_lambda_sweep(ns05["lambda_sweep"])
+    finally:
+        ns05.update(saved)

@@ -6,7 +6,9 @@ reference regularized cost (``numgrad``), with the given function's two slips (b
 shrink factor) named. Sweeps and early stopping are compared with the reference run (``reference.regularization``) on
 small random problems; early-stopping cases whose decisions hinge on costs closer than 1e-9 are drawn again, so that a
 right answer differing from the reference by round-off cannot stop at another epoch, and so are cases whose run
-amplifies a 1e-15 nudge of the inputs beyond 1e-11.
+amplifies a 1e-15 nudge of the inputs beyond 1e-11. Each part is graded on its own: the sweep is given the reference
+fit and early stopping the reference gradient (``Given``, a judge-side function the student's code calls), in place of
+the student's own Parts B.2 and A.2, and must use them.
 """
 from __future__ import annotations
 
@@ -29,34 +31,29 @@ def _problem(case: Case, n_val: bool = True):
     return sizes, Ws, bs, X, Y, Xv, Yv
 
 
-def _upstream(backprop) -> str:
-    """"" when the student's backprop of Part A.2 matches the reference on a fresh random case (lam > 0), else the
-    sentence that puts the cause of a failed training run where it is: training steps with that backprop."""
-    case = Case()
-    _, Ws, bs, X, Y, _, _ = _problem(case)
-    lam = float(case.rng.uniform(0.5, 3.0))
-    try:
-        got = layer_pair("backprop", call("backprop", backprop, float_copies(Ws), float_copies(bs), X.copy(), Y.copy(),
-                                          lam), len(Ws))
-        want = mlp.backprop(Ws, bs, X, Y, lam=lam)
-        ok = all(np.shape(g) == w.shape and relative_error(as_float_array("gradient", g), w, floor=1e-4) <= 1e-6
-                 for gs, ws in zip(got, want) for g, w in zip(gs, ws))
-    except AssertionError:
-        ok = False
-    return "" if ok else ("Your backprop of Part A.2 is not right yet (its own test says what is wrong), and this "
-                          "training run steps with it: fix it first. ")
+def reference_grad(Ws, bs, X, Y, lam=0.0):
+    """The reference gradient of the regularized cost, in the notebook's order of arguments (lam fifth)."""
+    return mlp.backprop(Ws, bs, X, Y, lam=lam)
 
 
-def _blaming_upstream(check):
-    """Run check(fn, case-less); on failure, put the upstream sentence (if backprop is wrong) before the message."""
-    def wrapped(fn, backprop=None):
-        try:
-            check(fn)
-        except AssertionError as e:
-            head = _upstream(backprop) if backprop is not None else ""
-            raise AssertionError(head + str(e)) from None
-    wrapped.__doc__, wrapped.__name__ = check.__doc__, check.__name__
-    return wrapped
+class Given:
+    """A judge-side function handed to the student's function in place of one of their earlier parts (it crosses to
+    the kernel as a callable), counting its calls, so that a run that never used it can be told so."""
+
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.fn(*args, **kwargs)
+
+
+def unused(given: Given, name: str, param: str, what: str) -> None:
+    """Fail when the student's ``name`` never called the function passed as ``param`` (``what`` it stands for)."""
+    if not given.calls:
+        raise AssertionError(f"{name} never called the `{param}` it was given: the hidden test passes a correct "
+                             f"{what} there, so that this part is graded on its own. Start with the given line "
+                             f"`{param} = ... if {param} is None else {param}` and use `{param}`, not the global name.")
 
 
 # ---------------------------------------------------------------- Part C: the weight-decay step
@@ -125,14 +122,16 @@ def _shown(a):
     return "[" + ", ".join(f"{v:.6g}" for v in np.ravel(a)[:5]) + (", ...]" if np.size(a) > 5 else "]")
 
 
-@_blaming_upstream
 def check_lambda_sweep(lambda_sweep) -> None:
+    """Given the reference fit as ``fit_fn``, so that a wrong fit of Part B costs nothing here."""
     def one(case: Case) -> None:
         sizes, _, _, X, Y, Xv, Yv = _problem(case)
         lams = [0.0] + sorted(float(v) for v in 10.0 ** case.rng.uniform(-2, 0.5, size=case.integer(2, 3)))
         eta, epochs, seed = float(case.rng.uniform(0.2, 1.0)), case.integer(3, 8), int(case.rng.integers(0, 2**31))
+        fit_fn = Given(reg.fit)
         out = call("lambda_sweep", lambda_sweep, X.copy(), Y.copy(), Xv.copy(), Yv.copy(), list(sizes), list(lams), eta,
-                   epochs, seed)
+                   epochs, seed, fit_fn)
+        unused(fit_fn, "lambda_sweep", "fit_fn", "fit")
         if not (isinstance(out, dict) and {"train", "val", "gap"} <= set(out)):
             raise AssertionError("lambda_sweep should return a dict with the arrays 'train', 'val' and 'gap'.")
         want = reg.lambda_sweep(X, Y, Xv, Yv, sizes, lams, eta, epochs, seed)
@@ -154,8 +153,7 @@ def check_lambda_sweep(lambda_sweep) -> None:
                     hint = "training and validation costs are swapped."
                 else:
                     hint = (f"each entry is the final {'training' if key == 'train' else 'validation'} J0 of "
-                            "fit(X, Y, sizes, lam, eta, epochs, seed, X_val, Y_val), the same seed for every lambda. "
-                            "If fit's own test fails, fix that first.")
+                            "fit_fn(X, Y, sizes, lam, eta, epochs, seed, X_val, Y_val), the same seed for every lambda.")
             raise AssertionError(f"lambda_sweep with lams = {_shown(lams)}: sweep['{key}'] should be {_shown(want[key])}, "
                                  f"got {_shown(got)}: {hint} ({case})")
     repeat(one, times=3)
@@ -203,8 +201,8 @@ def _decisive(history, margin=1e-9) -> bool:
     return True
 
 
-@_blaming_upstream
 def check_early_stopping(fit_early_stopping) -> None:
+    """Given the reference gradient as ``grad``, so that a wrong backprop of Part A.2 costs nothing here."""
     def one(case: Case) -> None:
         while True:
             sizes, _, _, X, Y, Xv, Yv = _problem(case)
@@ -221,8 +219,10 @@ def check_early_stopping(fit_early_stopping) -> None:
                 relative_error(a, b) for a, b in zip(nudged[0], rW)) <= 1e-11
             if steady and all(np.isfinite(r_hist["val"])) and _decisive(r_hist["val"]):
                 break
+        grad = Given(reference_grad)
         out = call("fit_early_stopping", fit_early_stopping, X.copy(), Y.copy(), list(sizes), lam, eta, max_epochs,
-                   patience, seed, Xv.copy(), Yv.copy())
+                   patience, seed, Xv.copy(), Yv.copy(), grad)
+        unused(grad, "fit_early_stopping", "grad", "gradient")
         if not (isinstance(out, tuple) and len(out) == 4):
             raise AssertionError("fit_early_stopping should return (Ws, bs, best_epoch, history).")
         Ws, bs, epoch, hist = out
@@ -234,8 +234,8 @@ def check_early_stopping(fit_early_stopping) -> None:
         n = min(len(got_val), len(r_hist["val"]))
         if n == 0 or relative_error(got_val[:n], np.asarray(r_hist["val"][:n])) > 1e-8:
             raise AssertionError("history['val'] differs from the reference run from its first epochs on: train as "
-                                 "fit does (same start, one step per epoch, J0 on the validation set after each step). "
-                                 "If fit's own test fails, fix that first. " + where)
+                                 "fit does (same start, one step W - eta * dW with (dWs, dbs) = grad(Ws, bs, X, Y, lam) "
+                                 "per epoch, J0 on the validation set after each step). " + where)
         if len(got_val) != len(r_hist["val"]):
             variants = {"an epoch late: stop when the validation cost has not improved for `patience` epochs, i.e. "
                         "as soon as epoch - best_epoch reaches patience": dict(patience_offset=1),
