@@ -26,6 +26,7 @@ from autograder.authoring.variants import fill
 
 from exchange_fixtures import classroom, lab  # noqa: F401 - fixtures (``lab`` overrides conftest.py's)
 from helpers import ASSIGNMENT, ROOT
+from points import written_points
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -143,10 +144,13 @@ def test_student_fetches_submits_and_reads_feedback_in_the_assignment_list(page,
     text = body.inner_text()
     t0 = _step("fetch feedback and open it", t0)
 
-    # The score the student reads: every point but those of the test cells the bug breaks (from the notebook's
-    # nbgrader metadata, e.g. 12 / 17), and the same as the gradebook's.
+    # The score the student reads: every autograded point but those of the test cells the bug breaks (from the
+    # notebook's nbgrader metadata, e.g. 12 / 19), out of a total that includes the written answer, and the same as the
+    # gradebook's. The written answer waits for a person, and the feedback says so.
     points = _points(source_nb)
-    want = (sum(points.values()) - sum(points[g] for g in nb01.DEMO_BUG["loses"]), sum(points.values()))
+    want = (sum(points.values()) - sum(points[g] for g in nb01.DEMO_BUG["loses"]),
+            sum(points.values()) + written_points(ASSIGNMENT))
+    assert "Not graded yet" in text, "the feedback does not say the written answer waits for a person"
     got, total = _score(text)
     assert (got, total) == want == (outcome.score, outcome.max_score), (got, total, want, outcome)
     print(f"[browser] the student reads: Score: {got:g} / {total:g}")
