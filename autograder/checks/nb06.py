@@ -11,6 +11,7 @@ import numpy as np
 
 from ..reference import mlp
 from .numgrad import complex_step_gradient
+from ._core import digits as _digits
 from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
                     remote_checks, repeat)
 
@@ -180,15 +181,6 @@ def check_sgd_epoch(sgd_epoch) -> None:
     repeat(one)
 
 
-_DIGITS = None
-
-
-def _digits():
-    global _DIGITS
-    if _DIGITS is None:
-        from course.digits import load_mnist
-        _DIGITS = load_mnist()
-    return _DIGITS
 
 
 def check_train(train) -> None:

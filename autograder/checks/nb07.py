@@ -13,6 +13,7 @@ import numpy as np
 
 from ..reference import mlp, optim
 from .numgrad import complex_step_gradient
+from ._core import digits as _digits
 from ._core import Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair, remote_checks, repeat
 from .nb07_optim import (STEP_TOL, check_adam, check_momentum, check_rmsprop, check_schedule)  # noqa: F401
 
@@ -279,15 +280,6 @@ def check_fit(fit) -> None:
     repeat(one, times=3)
 
 
-_DIGITS = None
-
-
-def _digits():
-    global _DIGITS
-    if _DIGITS is None:
-        from course.digits import load_mnist
-        _DIGITS = load_mnist()
-    return _DIGITS
 
 
 #: The shrunk run of Part G and the accuracy it must reach (the reference gets 0.81-0.89 on 150 seeds, mean 0.85, see
