@@ -4,6 +4,10 @@ Gradients are compared with complex-step derivatives (exact to a few ulps, see `
 (``autograder.reference.mlp.cost``) on small random
 networks with non-zero biases; the update and the training loop are compared with the reference MLP; the trained
 accuracy is measured with the reference forward pass on the held-out digits, in a shrunk run that takes ~0.2 s.
+Each part is graded on its own: sgd_epoch is given the reference gradient as ``grad`` and train the reference epoch as
+``epoch_fn`` (``Given``, a judge-side function the student's code calls, as in notebook 05), in place of the student's
+backprop (Part B.3/B.4) and sgd_epoch (C.2), and must use them; train still shuffles with the student's minibatches
+(C.1) and records the student's cost (B.2).
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import numpy as np
 
 from ..reference import mlp
 from .numgrad import complex_step_gradient
+from .nb05_select import Given, unused
 from ._core import digits as _digits
 from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
                     remote_checks, repeat)
@@ -154,9 +159,25 @@ def _as_reference_run(check):
     return wrapped
 
 
+def reference_grad(Ws, bs, X, Y):
+    """The reference gradient of notebook 06's cost, in the notebook's order of arguments."""
+    return mlp.backprop(Ws, bs, X, Y)
+
+
+def reference_epoch(Ws, bs, X, Y, eta, batches, grad=None):
+    """The reference sgd_epoch: one step per batch, in order, with the reference gradient (``grad`` is ignored)."""
+    Ws, bs = [np.array(W, dtype=float) for W in Ws], [np.array(b, dtype=float) for b in bs]
+    for idx in batches:
+        dW, db = mlp.backprop(Ws, bs, X[:, idx], Y[:, idx])
+        Ws = [W - eta * d for W, d in zip(Ws, dW)]
+        bs = [b - eta * d for b, d in zip(bs, db)]
+    return Ws, bs
+
+
 @_as_reference_run
 def check_sgd_epoch(sgd_epoch) -> None:
-    """One step per batch, in order, each with the reference gradient of that batch; compared as the total step."""
+    """One step per batch, in order, each with the reference gradient of that batch; compared as the total step.
+    sgd_epoch is given the reference gradient as ``grad``, so that a wrong backprop of Part B costs nothing here."""
     def one(case: Case) -> None:
         sizes, Ws, bs = _net(case)
         m = case.integer(4, 10)
@@ -165,13 +186,12 @@ def check_sgd_epoch(sgd_epoch) -> None:
         order = case.rng.permutation(m)
         batches = [order[k:k + size] for k in range(0, m, size)]
         eta = float(case.rng.uniform(0.1, 2.0))
-        out = layer_pair("sgd_epoch", call("sgd_epoch", sgd_epoch, float_copies(Ws), float_copies(bs), X.copy(), Y.copy(), eta,
-                                      [b.copy() for b in batches]), len(Ws))
-        rW, rb = float_copies(Ws), float_copies(bs)
-        for idx in batches:
-            dW, db = mlp.backprop(rW, rb, X[:, idx], Y[:, idx])
-            rW = [W - eta * d for W, d in zip(rW, dW)]
-            rb = [b - eta * d for b, d in zip(rb, db)]
+        grad = Given(reference_grad)
+        out = call("sgd_epoch", sgd_epoch, float_copies(Ws), float_copies(bs), X.copy(), Y.copy(), eta,
+                   [b.copy() for b in batches], grad)
+        unused(grad, "sgd_epoch", "grad", "gradient")
+        out = layer_pair("sgd_epoch", out, len(Ws))
+        rW, rb = reference_epoch(Ws, bs, X, Y, eta, batches)
         bsz = size if m % size == 0 and len(batches) == 1 else None
         for l in range(len(Ws)):
             compare(f"the step taken by W^{l + 1} over the epoch", Ws[l] - as_float_array("W", out[0][l]),
@@ -186,13 +206,16 @@ def check_sgd_epoch(sgd_epoch) -> None:
 def check_train(train) -> None:
     """A shrunk run (2,000 images, 3 epochs, batches of 10, eta = 2) must reach 70% on the 1,000 held-out digits.
 
-    The reference implementation reaches 82-89% in this run (20 seeds); random guessing gets 10%.
+    The reference implementation reaches 82-89% in this run (20 seeds); random guessing gets 10%. train is given the
+    reference sgd_epoch as ``epoch_fn``, so that a wrong backprop or sgd_epoch of Parts B and C.2 costs nothing here.
     """
     X_train, y_train, X_test, y_test = _digits()
     seed = int(Case().rng.integers(0, 2**31))
     n = 2000
+    epoch_fn = Given(reference_epoch)
     out = call("train", train, X_train[:, :n].copy(), mlp.one_hot(y_train[:n]), [784, 16, 16, 10],
-               eta=2.0, epochs=3, batch_size=10, seed=seed)
+               2.0, 3, 10, seed, epoch_fn)
+    unused(epoch_fn, "train", "epoch_fn", "sgd_epoch")
     if not (isinstance(out, tuple) and len(out) == 3):
         raise AssertionError("train should return (Ws, bs, losses).")
     Ws, bs, losses = out
@@ -245,7 +268,7 @@ DEMO_BUG = {
     "cell": "backprop",
     "old": "delta = sigmoid_prime(zs[-1]) * (2.0 / m) * (acts[-1] - Y)",
     "new": "delta = sigmoid_prime(zs[-1]) * (2.0 / m) * (Y - acts[-1])",
-    "loses": ["test_backprop_weights", "test_backprop_biases", "test_sgd_epoch", "test_train"],
+    "loses": ["test_backprop_weights", "test_backprop_biases"],  # sgd_epoch and train are given the reference
     "says": "sign error",
 }
 
