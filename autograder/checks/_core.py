@@ -215,3 +215,23 @@ def digits():
         from course.digits import load_mnist
         _DIGITS = load_mnist()
     return _DIGITS
+
+
+class Given:
+    """A judge-side function handed to the student's function in place of one of their earlier parts (it crosses to
+    the kernel as a callable), counting its calls, so that a run that never used it can be told so."""
+
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.fn(*args, **kwargs)
+
+
+def unused(given: Given, name: str, param: str, what: str) -> None:
+    """Fail when the student's ``name`` never called the function passed as ``param`` (``what`` it stands for)."""
+    if not given.calls:
+        raise AssertionError(f"{name} never called the `{param}` it was given: the hidden test passes a correct "
+                             f"{what} there, so that this part is graded on its own. Start with the given line "
+                             f"`{param} = ... if {param} is None else {param}` and use `{param}`, not the global name.")

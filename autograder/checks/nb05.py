@@ -16,7 +16,8 @@ from ..reference import mlp
 from .numgrad import complex_step_gradient, relative_error
 from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
                     remote_checks, repeat)
-from .nb05_select import Given, reference_grad, unused
+from ._core import Given, unused
+from .nb05_select import reference_grad
 from .nb05_select import (check_best_lambda, check_decay_step_biases, check_decay_step_weights,  # noqa: F401
                           check_early_stopping, check_lambda_sweep)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..reference import mlp, regularization as reg
 from .numgrad import complex_step_gradient, relative_error
-from ._core import Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair, repeat
+from ._core import Case, Given, as_float_array, call, check_scalar, compare, float_copies, layer_pair, repeat, unused
 
 
 def _problem(case: Case, n_val: bool = True):
@@ -34,26 +34,6 @@ def _problem(case: Case, n_val: bool = True):
 def reference_grad(Ws, bs, X, Y, lam=0.0):
     """The reference gradient of the regularized cost, in the notebook's order of arguments (lam fifth)."""
     return mlp.backprop(Ws, bs, X, Y, lam=lam)
-
-
-class Given:
-    """A judge-side function handed to the student's function in place of one of their earlier parts (it crosses to
-    the kernel as a callable), counting its calls, so that a run that never used it can be told so."""
-
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        return self.fn(*args, **kwargs)
-
-
-def unused(given: Given, name: str, param: str, what: str) -> None:
-    """Fail when the student's ``name`` never called the function passed as ``param`` (``what`` it stands for)."""
-    if not given.calls:
-        raise AssertionError(f"{name} never called the `{param}` it was given: the hidden test passes a correct "
-                             f"{what} there, so that this part is graded on its own. Start with the given line "
-                             f"`{param} = ... if {param} is None else {param}` and use `{param}`, not the global name.")
 
 
 # ---------------------------------------------------------------- Part C: the weight-decay step

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..reference import mlp
 from .numgrad import complex_step_gradient
-from .nb05_select import Given, unused
+from ._core import Given, unused
 from ._core import digits as _digits
 from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
                     remote_checks, repeat)
