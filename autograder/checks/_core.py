@@ -235,3 +235,22 @@ def unused(given: Given, name: str, param: str, what: str) -> None:
         raise AssertionError(f"{name} never called the `{param}` it was given: the hidden test passes a correct "
                              f"{what} there, so that this part is graded on its own. Start with the given line "
                              f"`{param} = ... if {param} is None else {param}` and use `{param}`, not the global name.")
+
+
+def rediagnosed(message: str, hint: str, case) -> str:
+    """``message`` with what follows its "Diagnosis:" replaced by ``hint`` (and the case); unchanged without a hint."""
+    if hint and "Diagnosis:" in message:
+        return message.partition("Diagnosis:")[0] + "Diagnosis:" + hint + f" ({case})"
+    return message
+
+
+#: The digits network of notebooks 06 and 07 (784-16-16-10): its weight shapes, then its bias shapes.
+DIGIT_SHAPES = [(16, 784), (16, 16), (10, 16), (16, 1), (16, 1), (10, 1)]
+
+
+def digit_params(Ws, bs) -> tuple[list, list]:
+    """The trained parameters of the digits network, as float arrays, after checking their shapes."""
+    shapes = [np.shape(W) for W in Ws] + [np.shape(b) for b in bs]
+    if shapes != DIGIT_SHAPES:
+        raise AssertionError(f"the trained parameters have shapes {shapes}, expected {DIGIT_SHAPES}.")
+    return [as_float_array("W", W) for W in Ws], [as_float_array("b", b) for b in bs]

@@ -16,7 +16,7 @@ from ..reference import mlp
 from .numgrad import complex_step_gradient, relative_error
 from ._core import (Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair,
                     remote_checks, repeat)
-from ._core import Given, unused
+from ._core import Given, rediagnosed, unused
 from .nb05_select import reference_grad
 from .nb05_select import (check_best_lambda, check_decay_step_biases, check_decay_step_weights,  # noqa: F401
                           check_early_stopping, check_lambda_sweep)
@@ -108,11 +108,7 @@ def _check_backprop(backprop, which: int) -> None:
                 if got.shape == want.shape:
                     hint = _penalty_hint(f"{label}^{l + 1}", got, (data_W if which == 0 else data_b)[l], P, lam, m,
                                          which == 1)
-                msg = str(e)
-                if hint and "Diagnosis:" in msg:
-                    head, _, tail = msg.partition("Diagnosis:")
-                    msg = head + "Diagnosis:" + hint + " (" + str(case) + ")"
-                raise AssertionError(msg) from None
+                raise AssertionError(rediagnosed(str(e), hint, case)) from None
     repeat(one)
 
 

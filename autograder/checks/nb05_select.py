@@ -16,7 +16,8 @@ import numpy as np
 
 from ..reference import mlp, regularization as reg
 from .numgrad import complex_step_gradient, relative_error
-from ._core import Case, Given, as_float_array, call, check_scalar, compare, float_copies, layer_pair, repeat, unused
+from ._core import (Case, Given, as_float_array, call, check_scalar, compare, float_copies, layer_pair, rediagnosed,
+                    repeat, unused)
 
 
 def _problem(case: Case, n_val: bool = True):
@@ -80,10 +81,7 @@ def _check_decay(decay_step, which: int) -> None:
                 hint = next((h for v, h in hints if v is None or np.allclose(extra, v, rtol=1e-7, atol=1e-10)), "")
                 if which == 1 and not hint:
                     hint = "the biases' step is the data gradient alone: b <- b - eta dJ0/db."
-                msg = str(e)
-                if hint and "Diagnosis:" in msg:
-                    msg = msg.partition("Diagnosis:")[0] + "Diagnosis: " + hint + f" ({case})"
-                raise AssertionError(msg) from None
+                raise AssertionError(rediagnosed(str(e), hint and " " + hint, case)) from None
     repeat(one)
 
 

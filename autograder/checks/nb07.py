@@ -14,7 +14,7 @@ import numpy as np
 from ..reference import mlp, optim
 from .numgrad import complex_step_gradient
 from ._core import digits as _digits
-from ._core import Case, as_float_array, call, check_scalar, compare, float_copies, layer_pair, remote_checks, repeat
+from ._core import Case, as_float_array, digit_params, call, check_scalar, compare, float_copies, layer_pair, remote_checks, repeat
 from .nb07_optim import (STEP_TOL, check_adam, check_momentum, check_rmsprop, check_schedule)  # noqa: F401
 
 # ---------------------------------------------------------------- Part A: softmax, cross-entropy, backprop
@@ -297,12 +297,7 @@ def check_digits(fit) -> None:
     if not (isinstance(out, (tuple, list)) and len(out) == 3):
         raise AssertionError("fit should return (Ws, bs, losses).")
     Ws, bs = layer_pair("fit", out[:2], 3)
-    shapes = [np.shape(W) for W in Ws] + [np.shape(b) for b in bs]
-    want_shapes = [(16, 784), (16, 16), (10, 16), (16, 1), (16, 1), (10, 1)]
-    if shapes != want_shapes:
-        raise AssertionError(f"the trained parameters have shapes {shapes}, expected {want_shapes}.")
-    Ws = [as_float_array("W", W) for W in Ws]
-    bs = [as_float_array("b", b) for b in bs]
+    Ws, bs = digit_params(Ws, bs)
     acc = float(np.mean(np.argmax(optim.forward(Ws, bs, X_test)[1][-1], axis=0) == y_test))
     if not acc >= DIGITS_PASS:
         raise AssertionError(f"after {run['epochs']} epochs of Adam on {n} images (batches of {run['batch_size']}, "
