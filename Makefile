@@ -14,9 +14,11 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 demo: $(STAMP)
 	$(PY) -m autograder demo
 
-## make test: the whole suite (installs chromium with apt when missing, for the browser tests)
+## make test: the whole suite (installs chromium with apt when missing, for the browser tests), on every core with
+## pytest-xdist; each test file stays on one worker (--dist loadfile), so its module fixtures are built once
+TEST_JOBS ?= auto
 test: $(STAMP) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
 
 ## make test-hub: the JupyterHub end-to-end browser test (root; builds the hub and student venvs on first run)
 test-hub: $(STAMP) chromium

@@ -50,19 +50,32 @@ def _grades(course: Path) -> dict:
     return {k: float(r["score"]) for k, r in zip(keys, rows)}
 
 
+def _become_subreaper() -> None:
+    """Orphans of the runs this test process starts (a killed CLI's workers, judges and kernels) are re-parented to it
+    instead of to init (Linux's PR_SET_CHILD_SUBREAPER), so they stay among its descendants. The scan below then sees
+    this test's processes and nobody else's: it can run beside other gradings (pytest-xdist, an instructor's run)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1, 0, 0, 0) != 0:   # PR_SET_CHILD_SUBREAPER
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+_become_subreaper()
+
+
 def _ours_running() -> set[tuple[int, str]]:
-    """Our grading processes anywhere on the machine (workers, judges, sandbox launchers, kernels), by pid."""
+    """Our grading processes below this test process (workers, judges, sandbox launchers, kernels), by pid; a process
+    orphaned by a killed CLI counts too (``_become_subreaper``). Zombies do not count."""
     found = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid in descendants(os.getpid()):
         try:
-            cmd = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
-            state = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[0]
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
         if state != "Z" and any(o in cmd for o in OURS):
-            found.add((int(entry), cmd[:160]))
+            found.add((pid, cmd[:160]))
     return found
 
 
@@ -111,6 +124,22 @@ def test_a_second_grading_of_the_same_course_waits_and_says_so(tmp_path):
     assert _grades(course) == {k: v for k, v in EXPECTED.items() if k[0] == A1}
 
 
+def test_the_scan_sees_what_a_dead_parent_left_behind():
+    """What the interrupted-run test relies on: a process whose parent died (as a kernel's, after kill -9 of the CLI)
+    is still found below this test process, and nobody else's process is."""
+    before = _ours_running()
+    subprocess.run([sys.executable, "-c", "import subprocess, sys; subprocess.Popen([sys.executable, '-c', "
+                    "'import time; time.sleep(60)', 'ipykernel-orphan'], stdout=subprocess.DEVNULL, "
+                    "stderr=subprocess.DEVNULL)"], check=True, timeout=60)   # its parent exits at once
+    try:
+        left = _wait_gone(before, 0)
+        assert [cmd for _, cmd in left if "ipykernel-orphan" in cmd], f"the orphan was not found: {left}"
+    finally:
+        for pid, cmd in _ours_running() - before:
+            if "ipykernel-orphan" in cmd:
+                os.kill(pid, signal.SIGKILL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
 def test_interrupted_run_leaves_nothing_and_the_rerun_finishes_the_class(tmp_path, sig):
     before = _ours_running()
@@ -123,6 +152,8 @@ def test_interrupted_run_leaves_nothing_and_the_rerun_finishes_the_class(tmp_pat
     if sig == signal.SIGINT:
         assert proc.returncode != 0
         assert time.monotonic() - t0 < 30, "Ctrl-C waited for the submissions in flight"
+        out = (tmp_path / "D.out").read_text()
+        assert "grading it a second time" not in out, f"Ctrl-C started the submissions in flight again:\n{out[-2000:]}"
     left = _wait_gone(before, 30)
     assert not left, f"still running after {sig.name}: {left}"
     again = _cli(course, A1)

@@ -102,7 +102,7 @@ def autograde_many(course: Path, tasks: list[tuple[str, str]], jobs: int | None 
     def task(a: str, s: str) -> Outcome:
         with pool.worker() as w:
             o = graded(a, s, w)
-            if o.fault:
+            if o.fault and not w.halted:   # halted: Ctrl-C killed the worker under it; stop, do not grade again
                 o = second_try(o, w)
             if feedback and o.status == "graded":
                 res = w.call({"op": "generate_feedback", "assignment": a, "student": s}, timeout=600)

@@ -30,6 +30,7 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self.judge = Judge()
         self.tasks = 0
+        self.halted = False   # set by WorkerPool.kill_all (Ctrl-C): no new process, no second try
         self._stderr: deque[str] = deque(maxlen=200)
 
     def start(self) -> None:
@@ -53,6 +54,8 @@ class Worker:
         return self.reader.readline(timeout)
 
     def call(self, task: dict, timeout: float | None) -> nbg.Result:
+        if self.halted:
+            return nbg.Result(-9, "grading was stopped")
         if self.proc is None or self.proc.poll() is not None:
             if self.proc is not None:
                 self.kill()
@@ -142,8 +145,10 @@ class WorkerPool:
         return False
 
     def kill_all(self) -> None:
-        """Kill every worker now (and all under it): the threads waiting on them get their answer at once."""
+        """Kill every worker now (and all under it): the threads waiting on them get their answer at once, and none of
+        them starts a worker again (no second try of the submissions in flight: the run is being stopped)."""
         for w in self.all:
+            w.halted = True
             proc = w.proc
             if proc is not None:
                 kill_tree(proc.pid)   # the thread inside w.call() sees the pipe close and cleans up
