@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import shutil
 import statistics
@@ -49,8 +50,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-sync"]
 NOTEBOOK = "explorer_bench.ipynb"
 TARGETS_MS = {"bowl": 150.0, "digits": 250.0}
-BOWL_ETA0 = 0.15    # 15 steps of 10^0.01 right reach 0.21: smooth/oscillating -> past 2/lambda_max = 0.2 (diverging)
-DIGITS_ETA0 = 3.0   # notebook 06's start
+# Start on the slider's grid (log10 eta a multiple of its step 0.01): a key press snaps to that grid, so from 3.0 the
+# walk right would visit 10^0.48, 10^0.49, ... and the walk back end on 10^0.47, a setting never run before.
+BOWL_ETA0 = 10 ** -0.82    # 0.151; 15 steps right reach 0.214: oscillating -> past 2/lambda_max = 0.2 (diverging)
+DIGITS_ETA0 = 10 ** 0.48   # 3.02, next to notebook 06's start (3.0)
 
 SETUP = '''\
 import numpy as np
@@ -123,6 +126,8 @@ def build(kind, rebuild):
     old = getattr(descent_view, "REBUILD", False)
     descent_view.REBUILD = rebuild
     try:
+        if kind == "floor":
+            return floor_widget()
         if kind == "bowl":
             return explorer.make_bowl_widget(eta=ETA_BOWL)
         cache = explorer.RunCache(explorer_run, explorer_cost)
@@ -133,6 +138,25 @@ def build(kind, rebuild):
             del descent_view.REBUILD
 
 
+def floor_widget():
+    """The explorer's path without the drawing: the same slider and interactive, each move showing one of two PNGs
+    drawn beforehand (bowl figures, as the explorer encodes them), set as the Output widget's outputs."""
+    import ipywidgets as widgets
+    pngs = [descent_view.png_output(explorer.plot_bowl(e))["data"]["image/png"] for e in (ETA_BOWL, 0.2)]
+    moves = []
+
+    def update(eta):
+        if "w" in built:
+            moves.append(eta)
+            built["w"].out.outputs = ({"output_type": "display_data", "metadata": {},
+                                       "data": {"image/png": pngs[len(moves) % 2], "text/plain": "<floor>"}},)
+    built = {}
+    w = built["w"] = widgets.interactive(update, {"clear_output": False}, eta=descent_view.eta_slider(ETA_BOWL))
+    w.update()
+    return w
+
+
+print("kernel pid:", __import__("os").getpid())
 print("REBUILD switch:", "yes" if hasattr(descent_view, "REBUILD") else "no (both variants draw the same way)")
 '''
 
@@ -203,9 +227,21 @@ def summary(xs: list[float]) -> str:
     return f"median {statistics.median(xs):.0f} ms, p95 {percentile(xs, 95):.0f} ms"
 
 
-def measure(page, variants, moves: int) -> dict:
-    """{(kind, rebuild): {"right": [ms...], "left": [ms...]}}: the variants take turns, move by move."""
-    out = {v: {"right": [], "left": []} for v in variants}
+def cpu_ms(pid: int | None) -> float:
+    """The CPU time (user + system) a process has used so far, in ms (from /proc: 10 ms ticks)."""
+    if pid is None:
+        return float("nan")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return 1000.0 * (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(page, variants, moves: int, kernel: int | None = None) -> dict:
+    """{(kind, rebuild): {"right": [ms...], "left": [ms...], "cpu right": [kernel CPU ms...], "cpu left": [...]}}: the
+    variants take turns, move by move."""
+    out = {v: {"right": [], "left": [], "cpu right": [], "cpu left": []} for v in variants}
     page.evaluate(WATCH)
     for direction, key in (("right", "ArrowRight"), ("left", "ArrowLeft")):
         for i in range(moves):
@@ -214,10 +250,12 @@ def measure(page, variants, moves: int) -> dict:
                 handle = page.locator(H.CELLS).nth(cell).locator(".widget-interact .widget-slider .noUi-handle").first
                 handle.focus()
                 page.evaluate(ARM, [H.CELLS, cell])
+                cpu0 = cpu_ms(kernel)
                 page.keyboard.press(key)
                 ms = page.evaluate("window.__ex.done")
                 out[v][direction].append(ms)
                 H.wait_kernel_idle(page)
+                out[v][f"cpu {direction}"].append(cpu_ms(kernel) - cpu0)
                 time.sleep(0.15)  # let the page settle before the next move
             if (i + 1) % 5 == 0 or i + 1 == moves:
                 print(f"  {direction}: {i + 1}/{moves} moves (load {load()})", flush=True)
@@ -229,6 +267,7 @@ def main() -> int:
     ap.add_argument("--moves", type=int, default=15, help="moves each way (right, then back left) per explorer")
     ap.add_argument("--quick", action="store_true", help="a smoke run: 2 moves each way")
     ap.add_argument("--no-baseline", action="store_true", help="skip the full-rebuild baseline (no RATIO figures)")
+    ap.add_argument("--no-floor", action="store_true", help="skip the floor (the same widgets, no drawing)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (server log)")
     args = ap.parse_args()
     moves = 2 if args.quick else args.moves
@@ -244,6 +283,8 @@ def main() -> int:
     variants = [("bowl", False), ("digits", False)]
     if not args.no_baseline:
         variants = [("bowl", False), ("bowl", True), ("digits", False), ("digits", True)]
+    if not args.no_floor:
+        variants.append(("floor", False))
     base = Path(tempfile.mkdtemp(prefix="explorer-bench-"))
     root = base / "root"
     root.mkdir()
@@ -265,10 +306,12 @@ def main() -> int:
                 print("the benchmark notebook wrote errors:\n" + "\n".join(e[-1500:] for e in errors), file=sys.stderr)
                 return 1
             print(cs[0]["output"].strip())
+            found = re.search(r"kernel pid: (\d+)", cs[0]["output"])
+            kernel = int(found.group(1)) if found else None
             page.locator(f"{H.NOTEBOOK} .widget-interact .widget-output img").nth(len(variants) - 1).wait_for()
             print(f"{len(variants)} explorers shown; {moves} moves right then {moves} back left on each "
                   f"(load {load()})", flush=True)
-            res = measure(page, variants, moves)
+            res = measure(page, variants, moves, kernel)
             context.close()
     finally:
         labserver.stop(server)
@@ -298,6 +341,20 @@ def main() -> int:
         for name, new, old in (("bowl", bowl, b_bowl), ("digits", digits_cached, b_cached),
                                ("digits first visit", digits_first, b_first)):
             print(f"RATIO {name} new/rebuild [median]: {statistics.median(new) / statistics.median(old):.2f}")
+    # the kernel's CPU per move: less sensitive to the load than the latency (the moves the two lines above count)
+    cpu = {(k, rb): statistics.mean(r["cpu left"] if k == "digits" else r["cpu right"] + r["cpu left"])
+           for (k, rb), r in res.items()}
+    cpu_first = {rb: statistics.mean(r["cpu right"]) for (k, rb), r in res.items() if k == "digits"}
+    print("kernel CPU per move (mean; /proc, 10 ms ticks): "
+          + ", ".join(f"{k}{' rebuild' if rb else ''} {ms:.0f} ms" for (k, rb), ms in cpu.items())
+          + "; digits first visit " + ", ".join(f"{'rebuild ' if rb else ''}{ms:.0f} ms" for rb, ms in cpu_first.items()))
+    if ("bowl", True) in cpu:
+        for k in ("bowl", "digits"):
+            print(f"RATIO {k} kernel CPU new/rebuild [mean]: {cpu[(k, False)] / cpu[(k, True)]:.2f}")
+    if not args.no_floor:
+        floor = res[("floor", False)]["right"] + res[("floor", False)]["left"]
+        print(f"floor (the same slider, kernel and Output widget, a PNG drawn beforehand: no drawing): "
+              f"{summary(floor)}   ({len(floor)} moves)")
     for name, xs in (("bowl", bowl), ("digits", digits_cached)):
         print(f"  {name} raw ms: {', '.join(f'{x:.0f}' for x in xs)}")
     return 0
