@@ -156,7 +156,24 @@ class DescentView:
                 trail.set_data(shown[:, 0], shown[:, 1])
                 trail.set_color(colour)
                 start.set_data(shown[:1, 0], shown[:1, 1])
-            else:  # a new contour map (the digit network: every run has its own plane)
+            elif view is None and self._right[1] is None:
+                # A new contour map on a panel that scales to it (the digit network: every run has its own plane).
+                # Replay what a fresh panel does, in its order: the contours set the limits to their grid, then the
+                # path and its start extend them. The axes, ticks, legend and title stay.
+                path = np.asarray(path, dtype=np.float64)
+                trail, start = right.lines[:2]
+                for artist in [*right.collections, trail, start]:
+                    artist.remove()
+                right.relim()  # nothing left that counts: the limits start from scratch, as on a fresh panel
+                xs, ys, zs = contour
+                right.contour(xs, ys, zs, levels=_levels(zs), cmap="viridis", linewidths=0.8)
+                trail.set_data(path[:, 0], path[:, 1])
+                trail.set_color(colour)
+                start.set_data(path[:1, 0], path[:1, 1])
+                right.add_line(trail)
+                right.add_line(start)
+                self._right = (contour, view)
+            else:  # anything else: the right panel anew
                 right.cla()
                 _path_panel(right, path, contour, view, colour)
                 self._right = (contour, view)
