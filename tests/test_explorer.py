@@ -217,6 +217,10 @@ def test_persistent_view_draws_the_same_pixels_as_a_new_figure():
     for eta in (0.05, 0.18, 0.21, 0.05, 10.0, 0.19):
         picture = ex.bowl_picture(eta)
         np.testing.assert_array_equal(_pixels(view.png(**picture)), _rebuilt(picture), err_msg=f"bowl, eta {eta}")
+    # a path along the frame: the frame is drawn over the path, as in a full draw
+    edge = dict(ex.bowl_picture(0.05), path=np.array([[-2.0, -2.0], [2.0, -2.0], [2.0, 2.0], [-1.5, 2.0]]),
+                losses=np.array([3.0, 2.0, 1.0, 0.5]))
+    np.testing.assert_array_equal(_pixels(view.png(**edge)), _rebuilt(edge), err_msg="a path along the frame")
     A = np.diag([1.0, 3.0])
 
     def run(eta, batch_size):
