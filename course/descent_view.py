@@ -190,7 +190,9 @@ class DescentView:
         from PIL import Image
 
         fig = self.figure(**picture)
-        fig.set_dpi(plt.rcParams["figure.dpi"])  # what png_output saves at
+        if fig.dpi != plt.rcParams["figure.dpi"]:  # png_output saves at this dpi
+            fig.set_dpi(plt.rcParams["figure.dpi"])
+            self._still = None
         if self._right[1] is None:  # the right panel scales to its data: draw everything
             fig.canvas.draw()
         else:
