@@ -4,13 +4,15 @@ JupyterLab on a temporary directory with one notebook, Debian's chromium driven 
 do, tests/browser/). The notebook shows four explorers: the bowl (course.explorer.make_bowl_widget) and the digit
 network of notebook 06 (course.explorer.make_digits_widget, with notebook 06's explorer_run / explorer_cost written
 with the reference network), each twice: as the course draws it now, and with the old full-rebuild render path
-(``course.descent_view.REBUILD = True`` while the baseline widget is built) as the baseline of the same run.
+(``course.descent_view.REBUILD = True`` while the baseline widget is built) as the baseline of the same run; and a
+floor: the same slider, interactive and Output widget showing PNGs drawn beforehand (the cost of everything but the
+drawing). The kernel's CPU time per move is read from /proc (10 ms ticks).
 
 One move: Playwright focuses the eta slider's handle and presses ArrowRight (or ArrowLeft); in the page,
 performance.now() is taken at the keydown (capture phase), and a MutationObserver on that explorer's output waits for
 an <img> with a new src, then ``img.decode()`` and two animation frames (the frame that shows it is painted): the
-difference is the latency. Between moves the kernel goes idle. The two variants (new, rebuild) take turns move by
-move, so a busy moment on the shared machine hurts both alike.
+difference is the latency. Between moves the kernel goes idle. The widgets take turns move by move, so a busy
+moment on the shared machine hurts them alike.
 
 Each explorer moves N steps right, then N steps back left. On the bowl every move is a fresh run (cheap). On the
 digit network the moves right are first visits of an eta (the training run of the notebook, about 0.1-0.3 s, plus the
@@ -18,12 +20,13 @@ contour map, then the redraw); the moves back left revisit cached runs (course.e
 redraw only. The ``digits:`` line is the moves back (the redraw, what the explorer controls); the first visits are
 printed on a line of their own.
 
-    .venv/bin/python benchmarks/explorer.py             # 15 moves each way per explorer, about 2 min
-    .venv/bin/python benchmarks/explorer.py --quick     # 2 moves each way: a smoke run
+    .venv/bin/python benchmarks/explorer.py             # 15 moves each way per widget, 2.5-3.5 min at load 7-10
+    .venv/bin/python benchmarks/explorer.py --quick     # 2 moves each way: a smoke run (about 1 min)
     .venv/bin/python benchmarks/explorer.py --moves 30 --no-baseline
 
 Prints ``bowl: median X ms, p95 Y ms``, ``digits: median X ms, p95 Y ms``, the first-visit line, the load average,
-and ``RATIO bowl new/rebuild [median]: R`` (and digits) against the baseline measured in the same run.
+``RATIO bowl new/rebuild [median]: R`` (and digits) against the baseline measured in the same run, the kernel's CPU
+per move with its RATIO lines, and the floor.
 """
 from __future__ import annotations
 
