@@ -122,6 +122,11 @@ def bowl_status(eta: float, A, losses) -> str:
 
 def plot_bowl(eta: float, A=None, w0=None, steps: int = 30):
     """Gradient descent on the bowl at learning rate eta: the figure of :func:`bowl_explorer`."""
+    return plot_descent(**bowl_picture(eta, A, w0, steps))
+
+
+def bowl_picture(eta: float, A=None, w0=None, steps: int = 30) -> dict:
+    """What :func:`plot_bowl` draws, as plot_descent's arguments (the widget redraws them in place)."""
     A = BOWL_A if A is None else _symmetric(A)
     w0 = BOWL_W0 if w0 is None else np.asarray(w0, dtype=np.float64)
     path = bowl_path(A, w0, eta, steps)
@@ -133,8 +138,8 @@ def plot_bowl(eta: float, A=None, w0=None, steps: int = 30):
     thr = stable_threshold(A)
     title = (f"eta = {eta:.3g}   (stable below 2/lambda_max = {thr:.3g};  "
              f"eigenvalues {', '.join(f'{v:g}' for v in np.linalg.eigvalsh(A))})")
-    return plot_descent(losses, path, (xs, ys, zs), title=title, status=bowl_status(eta, A, losses),
-                        view=((-r, r), (-r, r)))
+    return dict(losses=losses, path=path, contour=(xs, ys, zs), title=title, status=bowl_status(eta, A, losses),
+                view=((-r, r), (-r, r)))
 
 
 def bowl_presets(A=None) -> dict:
@@ -152,7 +157,7 @@ def make_bowl_widget(A=None, w0=None, steps: int = 30, eta: float | None = None,
     preset = preset_box(presets, slider)
 
     def draw(eta, preset):  # preset only moves the slider
-        return plot_bowl(eta, A, w0, steps)
+        return bowl_picture(eta, A, w0, steps)
     return interactive(draw, eta=slider, preset=preset)
 
 
@@ -260,10 +265,16 @@ def digits_status(losses, jump: float = 1.5, stall: float = 0.85) -> str:
 
 
 def plot_digits_run(cache: RunCache, eta: float, batch_size, xlabel="images seen", steps_per_point=1):
+    """The digit explorer's figure for one (eta, batch size) run."""
+    return plot_descent(**digits_picture(cache, eta, batch_size, xlabel, steps_per_point))
+
+
+def digits_picture(cache: RunCache, eta: float, batch_size, xlabel="images seen", steps_per_point=1) -> dict:
+    """What :func:`plot_digits_run` draws, as plot_descent's arguments."""
     thetas, losses, seconds, coords, contour = cache.get(eta, batch_size)
     title = f"eta = {eta:.3g}, batch size {batch_size}: final loss {losses[-1]:.3f} (run took {seconds:.2f} s)"
-    return plot_descent(losses, coords, contour, title=title, status=digits_status(losses), xlabel=xlabel,
-                        steps_per_point=steps_per_point)
+    return dict(losses=losses, path=coords, contour=contour, title=title, status=digits_status(losses), xlabel=xlabel,
+                steps_per_point=steps_per_point)
 
 
 def make_digits_widget(cache: RunCache, batch_sizes=(1, 10, 100), eta: float = 1.0, batch_size=10,
@@ -284,7 +295,7 @@ def make_digits_widget(cache: RunCache, batch_sizes=(1, 10, 100), eta: float = 1
     box.observe(moved, names="value")
 
     def draw(eta, batch_size, preset):  # preset only moves the other two controls
-        return plot_digits_run(cache, eta, batch_size, xlabel=xlabel, steps_per_point=steps_per_point)
+        return digits_picture(cache, eta, batch_size, xlabel=xlabel, steps_per_point=steps_per_point)
     return interactive(draw, eta=slider, batch_size=size, preset=box)
 
 

@@ -149,11 +149,17 @@ def _grid(surface: str):
 
 
 def plot_surface_run(cache: PathCache, surface: str, optimizer: str, eta: float):
+    """The optimizer explorer's figure for one run on a surface."""
+    return plot_descent(**surface_picture(cache, surface, optimizer, eta))
+
+
+def surface_picture(cache: PathCache, surface: str, optimizer: str, eta: float) -> dict:
+    """What :func:`plot_surface_run` draws, as plot_descent's arguments (the widget redraws them in place)."""
     path, losses, status = cache.get(surface, optimizer, eta)
     view = SURFACES[surface][3]
     shifted = "" if surface == "bowl" else " (loss shown above the deepest point)"
-    return plot_descent(losses, path, _grid(surface), title=f"{optimizer} on the {surface}, eta = {eta:.3g}{shifted}",
-                        status=status, view=view)
+    return dict(losses=losses, path=path, contour=_grid(surface),
+                title=f"{optimizer} on the {surface}, eta = {eta:.3g}{shifted}", status=status, view=view)
 
 
 def make_optimizer_widget(surface: str = "two minima", optimizer: str = "SGD", eta: float = 0.05, steps=None):
@@ -165,7 +171,7 @@ def make_optimizer_widget(surface: str = "two minima", optimizer: str = "SGD", e
     where = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface")
 
     def draw(eta, optimizer, surface):
-        return plot_surface_run(cache, surface, optimizer, eta)
+        return surface_picture(cache, surface, optimizer, eta)
     w = interactive(draw, eta=slider, optimizer=picker, surface=where)
     w.cache = cache
     return w
@@ -186,10 +192,17 @@ def optimizer_explorer(surface: str = "two minima", optimizer: str = "SGD", eta:
 
 def plot_digits_optimizer_run(cache: explorer.RunCache, eta: float, optimizer: str, steps_per_point=1,
                               xlabel="images seen"):
+    """The digit network's figure for one (eta, optimizer) run."""
+    return plot_descent(**digits_optimizer_picture(cache, eta, optimizer, steps_per_point, xlabel))
+
+
+def digits_optimizer_picture(cache: explorer.RunCache, eta: float, optimizer: str, steps_per_point=1,
+                             xlabel="images seen") -> dict:
+    """What :func:`plot_digits_optimizer_run` draws, as plot_descent's arguments."""
     thetas, losses, seconds, coords, contour = cache.get(eta, optimizer)
     title = f"{optimizer}, eta = {eta:.3g}: final loss {losses[-1]:.3f} (run took {seconds:.2f} s)"
-    return plot_descent(losses, coords, contour, title=title, status=explorer.digits_status(losses), xlabel=xlabel,
-                        steps_per_point=steps_per_point)
+    return dict(losses=losses, path=coords, contour=contour, title=title, status=explorer.digits_status(losses),
+                xlabel=xlabel, steps_per_point=steps_per_point)
 
 
 def make_digits_optimizer_widget(cache: explorer.RunCache, optimizers, eta: float = 0.01, optimizer: str = "Adam",
@@ -199,7 +212,7 @@ def make_digits_optimizer_widget(cache: explorer.RunCache, optimizers, eta: floa
     picker = widgets.Dropdown(options=list(optimizers), value=optimizer, description="optimizer")
 
     def draw(eta, optimizer):
-        return plot_digits_optimizer_run(cache, eta, optimizer, steps_per_point, xlabel)
+        return digits_optimizer_picture(cache, eta, optimizer, steps_per_point, xlabel)
     return interactive(draw, eta=slider, optimizer=picker)
 
 

@@ -65,3 +65,15 @@ def test_notebooks_quick_prints_ratios_or_skips():
     assert any(n.startswith("solution") for n, _, _ in found), out
     if "no notebook to measure" not in out:
         assert any(n.startswith("hidden-test") for n, _, _ in found), out
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_explorer_quick_prints_the_two_lines_and_ratios():
+    """benchmarks/explorer.py --quick: JupyterLab and chromium, 2 slider moves each way (needs Debian's chromium)."""
+    out = run([str(BENCH / "explorer.py"), "--quick"], timeout=300)
+    assert re.search(r"^bowl: median \d+ ms, p95 \d+ ms", out, re.M), out
+    assert re.search(r"^digits: median \d+ ms, p95 \d+ ms", out, re.M), out
+    assert "load average" in out
+    names = {name for name, _, _ in ratios(out)}
+    assert {"bowl new/rebuild", "digits new/rebuild"} <= names, out

@@ -193,3 +193,56 @@ def test_widget_output_is_a_png_set_as_state():
     before = outs[0]["data"]["image/png"]
     w.children[0].value = 0.21
     assert len(w.out.outputs) == 1 and w.out.outputs[0]["data"]["image/png"] != before
+
+
+def _pixels(png_b64):
+    import base64
+    import io
+
+    from PIL import Image
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(png_b64))).convert("RGBA"))
+
+
+def _rebuilt(picture):
+    """The picture drawn the old way: a new figure, encoded as the widgets did before DescentView."""
+    from course import descent_view
+    return _pixels(descent_view.png_output(descent_view.plot_descent(**picture))["data"]["image/png"])
+
+
+def test_persistent_view_draws_the_same_pixels_as_a_new_figure():
+    """DescentView redraws one figure in place; move after move it must show exactly what plot_descent draws."""
+    from course.descent_view import DescentView
+    view = DescentView()
+    # smooth, oscillating, diverging (the path leaves the map: the mark appears), back, far out, and a rotated bowl
+    for eta in (0.05, 0.18, 0.21, 0.05, 10.0, 0.19):
+        picture = ex.bowl_picture(eta)
+        np.testing.assert_array_equal(_pixels(view.png(**picture)), _rebuilt(picture), err_msg=f"bowl, eta {eta}")
+    # a path along the frame: the frame is drawn over the path, as in a full draw
+    edge = dict(ex.bowl_picture(0.05), path=np.array([[-2.0, -2.0], [2.0, -2.0], [2.0, 2.0], [-1.5, 2.0]]),
+                losses=np.array([3.0, 2.0, 1.0, 0.5]))
+    np.testing.assert_array_equal(_pixels(view.png(**edge)), _rebuilt(edge), err_msg="a path along the frame")
+    A = np.diag([1.0, 3.0])
+
+    def run(eta, batch_size):
+        path = ex.bowl_path(A, [1.0, 1.0], eta, 10 * batch_size)
+        return path, ex.bowl_loss(A, path)
+
+    cache = ex.RunCache(run, lambda th: ex.bowl_loss(A, th), grid=7)
+    view = DescentView()
+    for eta, size in ((0.1, 1), (0.5, 1), (0.1, 2), (0.7, 1)):  # no fixed view: a new contour map each run
+        picture = ex.digits_picture(cache, eta, size, steps_per_point=200)
+        np.testing.assert_array_equal(_pixels(view.png(**picture)), _rebuilt(picture), err_msg=f"run {eta}, {size}")
+
+
+def test_the_widget_redraws_one_figure_and_the_baseline_switch_does_not(monkeypatch):
+    from course import descent_view
+    w = ex.make_bowl_widget()
+    fig = w.view.fig
+    w.children[0].value = 0.21
+    assert w.view.fig is fig, "a move should redraw the same figure"
+    np.testing.assert_array_equal(_pixels(w.out.outputs[0]["data"]["image/png"]), _rebuilt(ex.bowl_picture(0.21)))
+    monkeypatch.setattr(descent_view, "REBUILD", True)
+    old = ex.make_bowl_widget()
+    assert old.view is None
+    old.children[0].value = 0.21
+    assert old.out.outputs[0]["data"]["image/png"]

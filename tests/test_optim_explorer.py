@@ -119,3 +119,26 @@ def test_digits_widget_keys_runs_by_optimizer():
     before = _png(w)
     w.children[1].value = "Adam"
     assert _png(w) != before and calls == [(0.1, "SGD"), (0.1, "Adam")]
+
+
+def test_widget_redraws_in_place_and_shows_what_a_new_figure_shows():
+    """The optimizer widget redraws one persistent figure; after each pick it shows exactly plot_surface_run's pixels
+    (switching the surface changes the contour map and the view: the right panel is drawn anew)."""
+    import io
+
+    from PIL import Image
+
+    from course import descent_view
+
+    def pixels(b64):
+        return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGBA"))
+
+    w = ox.make_optimizer_widget()
+    slider, picker, surface = w.children[:3]
+    fig = w.view.fig
+    for control, value in ((picker, "momentum"), (slider, 0.3), (surface, "bowl"), (picker, "Adam"),
+                           (surface, "two minima")):
+        control.value = value
+        want = descent_view.png_output(ox.plot_surface_run(w.cache, surface.value, picker.value, slider.value))
+        np.testing.assert_array_equal(pixels(_png(w)), pixels(want["data"]["image/png"]), err_msg=f"{value}")
+    assert w.view.fig is fig
