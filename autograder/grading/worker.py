@@ -104,7 +104,8 @@ def exit_with_parent(poll: float = 1.0) -> None:
 
 
 def main(argv=None) -> None:
-    course = Path((argv or sys.argv[1:])[0]).resolve()
+    args = argv or sys.argv[1:]
+    course = Path(args[0]).resolve()
     exit_with_parent()
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
@@ -114,16 +115,25 @@ def main(argv=None) -> None:
     import nbgrader.apps  # noqa: F401  (the import this process exists to pay once)
 
     base = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    zygote = None
+    if "--zygote" in args:   # sandboxed kernels, forked from a pre-imported parent (autograder/grading/zygote.py)
+        from .zygote import Zygote
+        zygote = Zygote()
+        zygote.start()
     proto.write(json.dumps({"ready": READY, "pid": os.getpid()}) + "\n")
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            result = run_task(base, course, json.loads(line))
-        except Exception:  # noqa: BLE001  (an nbgrader step failed outside capture_log: report it, stay up)
-            result = {"success": False, "error": traceback.format_exc()}
-        result = {k: (v[-LOG_LIMIT:] if isinstance(v, str) else v) for k, v in result.items()}
-        proto.write(json.dumps(result) + "\n")
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                result = run_task(base, course, json.loads(line))
+            except Exception:  # noqa: BLE001  (an nbgrader step failed outside capture_log: report it, stay up)
+                result = {"success": False, "error": traceback.format_exc()}
+            result = {k: (v[-LOG_LIMIT:] if isinstance(v, str) else v) for k, v in result.items()}
+            proto.write(json.dumps(result) + "\n")
+    finally:
+        if zygote is not None:
+            zygote.stop()
 
 
 if __name__ == "__main__":
