@@ -9,7 +9,8 @@ route hidden checks to the judge. This module, started as root by jupyter_client
 2. enters new mount and network namespaces (``unshare``): no network interface is up, so student code has no
    network; the kernel talks to nbgrader over ipc (unix sockets in W), which needs none;
 3. mounts empty tmpfs over what student code must not read: the repo's source/, solutions/, autograder/, tests/,
-   run/ and .git/, the whole course copy (gradebook, source, other students), and /tmp; then binds back only the
+   run/ and .git/, the whole course copy (gradebook, source, other students), and the folders every user may write
+   to (/tmp, /var/tmp, /dev/shm, /run/lock: nothing left there reaches the next kernel); then binds back only the
    kernel's own working directory (its copy of the submission) and W;
 4. drops to the worker's user with ``setpriv`` (no groups, no new privileges) and starts ipykernel.
 
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 USER_PREFIX = "bpfs-kernel-"
+#: Folders any user may write to: hidden (an empty tmpfs each), so a kernel leaves nothing there for the next one
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 STUB_MODULES = ("protocol/wire.py", "protocol/client.py")   # all of the grader a kernel gets
 
 
@@ -193,7 +196,7 @@ def mount_script(spec: dict, cwd: str) -> str:
     lines = ["set -e", "mount -t tmpfs -o size=1m,mode=0700 tmpfs /mnt"]
     for i, path in enumerate(keep):
         lines += [f"mkdir -p /mnt/k{i}", f"mount --rbind {q(path)} /mnt/k{i}"]
-    for path in spec["hide"] + ["/tmp"]:
+    for path in spec["hide"] + list(SHARED_WRITABLE):
         lines.append(f"if [ -d {q(path)} ]; then mount -t tmpfs -o size=1m,mode=0755 tmpfs {q(path)}; fi")
     for i, path in enumerate(keep):
         lines += [f"mkdir -p {q(path)}", f"mount --rbind /mnt/k{i} {q(path)}"]
