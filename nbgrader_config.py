@@ -6,7 +6,7 @@ no gradebook.db is ever committed.
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearOutput, Execute, IncludeHeaderFooter, LockCells
 
 from autograder.grading.written import AddRubrics
-from autograder.report.feedback import CleanFeedback, MarkWaiting
+from autograder.report.feedback import CleanFeedback, FeedbackExporter, MarkWaiting
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -43,6 +43,8 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [CleanFeedback, GetGrades, MarkWaiting, CSSHTMLHeaderPreprocessor]
+# ... rendered by nbconvert's HTML exporter with nbgrader's template, compiled once per worker (report/feedback.py).
+c.GenerateFeedback.exporter_class = FeedbackExporter
 
 # ---- Exchange (issue 9): the round trip through nbgrader's exchange, as on a shared course server. -----------------
 # Instructor steps: `python -m autograder exchange release|collect|autograde|feedback|release-feedback ASSIGNMENT`.

@@ -117,7 +117,8 @@ def test_nothing_is_left_running(graded):
             state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if state != "Z" and ("ipykernel" in cmd or "autograder.grading.worker" in cmd or "autograder.grading.sandbox" in cmd):
+        if state != "Z" and ("ipykernel" in cmd or "autograder.grading.worker" in cmd or "autograder.grading.sandbox" in cmd
+                                 or "autograder.grading.zygote" in cmd):
             left.append(cmd[:200])
     assert not left, f"still running after grading: {left}"
     course, _, _ = graded

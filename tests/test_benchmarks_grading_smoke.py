@@ -12,6 +12,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 RATIO = re.compile(r"^RATIO (.+?) \[(.+)\]: (\S+)", re.M)
+CPU_LINE = re.compile(r"^CPU per submission: (\S+) s \(floor (\S+) s, ratio (\S+)\)", re.M)
+FEEDBACK_LINE = re.compile(r"^feedback CPU per student: (\S+) s", re.M)
 
 pytestmark = pytest.mark.slow
 
@@ -31,5 +33,10 @@ def test_grading_quick_prints_ratio_lines():
     assert "hidden-test time/budget" in names, out
     for m in RATIO.finditer(out):
         float(m.group(3))  # a number, whatever its value
+    cpu = CPU_LINE.search(out)
+    assert cpu, out
+    assert all(float(x) > 0 for x in cpu.groups()), cpu.group(0)
+    feedback = FEEDBACK_LINE.search(out)
+    assert feedback and float(feedback.group(1)) > 0, out
     assert "kernel start + trivial one-cell notebook" in out
     assert "same scores both ways: yes" in out, "CLI and plain nbgrader should agree on every score"

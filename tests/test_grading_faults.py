@@ -30,7 +30,22 @@ pytestmark = pytest.mark.slow
 A1, A2 = "01_chain_rule", "02_backprop_depth"
 EXPECTED = {(A1, "ada"): 17.0, (A1, "ben"): 12.0, (A1, "cy"): 0.0, (A1, "dee"): 14.0,
             (A2, "ada"): 16.0, (A2, "ben"): 9.0, (A2, "cy"): 0.0, (A2, "dee"): 13.0}
-OURS = ("autograder.grading.worker", "autograder.grading.judge", "autograder.grading.sandbox", "ipykernel")
+OURS = ("autograder.grading.worker", "autograder.grading.judge", "autograder.grading.sandbox",
+        "autograder.grading.zygote", "ipykernel")
+
+
+def _is_kernel(pid: int, cmd: str) -> bool:
+    """A student kernel: started as ipykernel, or forked by a worker's fork server (autograder/grading/zygote.py),
+    whose command line a forked kernel keeps."""
+    if "ipykernel" in cmd:
+        return True
+    if "autograder.grading.zygote" not in cmd:
+        return False
+    try:
+        ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+        return b"autograder.grading.zygote" in open(f"/proc/{ppid}/cmdline", "rb").read()
+    except (OSError, ValueError):
+        return False
 
 
 def _cli(course: Path, *assignments: str, submitted: Path = build.DEMO_DIR) -> subprocess.Popen:
@@ -92,7 +107,7 @@ def _wait_for_kernels(proc: subprocess.Popen, before: set, seconds: float = 120)
     """Until the run is halfway into a submission: a kernel of its own is running."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and proc.poll() is None:
-        if any("ipykernel" in cmd for _, cmd in _ours_running() - before):
+        if any(_is_kernel(pid, cmd) for pid, cmd in _ours_running() - before):
             time.sleep(2)   # well inside the notebook
             return
         time.sleep(0.2)
@@ -173,10 +188,10 @@ def test_a_kernel_killed_from_outside_is_graded_again(tmp_path):
         while not killed and time.monotonic() < deadline:
             for pid in descendants(os.getpid()):
                 try:
-                    cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+                    cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
                 except OSError:
                     continue
-                if b"ipykernel" in cmd:
+                if _is_kernel(pid, cmd):
                     time.sleep(1)
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)

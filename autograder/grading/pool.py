@@ -35,7 +35,8 @@ class Worker:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.grading.worker", str(self.course)], cwd=self.course, env=nbg.env(),
+            [sys.executable, "-m", "autograder.grading.worker", str(self.course), *self.zygote_flag()],
+            cwd=self.course, env=nbg.env(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
             start_new_session=True, preexec_fn=nbg._limit_memory(self.memory_mb * 2**20 if self.memory_mb else None))
         self._stderr.clear()
@@ -48,6 +49,12 @@ class Worker:
             tail = "".join(self._stderr)[-2000:]
             self.kill()
             raise RuntimeError(f"the nbgrader worker did not start: {line!r}\n{tail}")
+
+    #: Sandboxed kernels are forked from a pre-imported parent (autograder/grading/zygote.py); False: started anew
+    USE_ZYGOTE = True
+
+    def zygote_flag(self) -> list[str]:
+        return ["--zygote"] if self.claim is not None and self.USE_ZYGOTE else []
 
     def _readline(self, timeout: float) -> str | None:
         """The next protocol line; None past ``timeout`` seconds; '' when the worker died."""

@@ -9,7 +9,8 @@ route hidden checks to the judge. This module, started as root by jupyter_client
 2. enters new mount and network namespaces (``unshare``): no network interface is up, so student code has no
    network; the kernel talks to nbgrader over ipc (unix sockets in W), which needs none;
 3. mounts empty tmpfs over what student code must not read: the repo's source/, solutions/, autograder/, tests/,
-   run/ and .git/, the whole course copy (gradebook, source, other students), and /tmp; then binds back only the
+   run/ and .git/, the whole course copy (gradebook, source, other students), and the folders every user may write
+   to (/tmp, /var/tmp, /dev/shm, /run/lock: nothing left there reaches the next kernel); then binds back only the
    kernel's own working directory (its copy of the submission) and W;
 4. drops to the worker's user with ``setpriv`` (no groups, no new privileges) and starts ipykernel.
 
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 USER_PREFIX = "bpfs-kernel-"
+#: Folders any user may write to: hidden (an empty tmpfs each), so a kernel leaves nothing there for the next one
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 STUB_MODULES = ("protocol/wire.py", "protocol/client.py")   # all of the grader a kernel gets
 
 
@@ -150,7 +153,8 @@ def prepare(work: Path, uid: int, gid: int, hide: list[str], check_modules: dict
     # (a directory named course/ on sys.path would shadow the package as a namespace package with no origin)
     course_pkg = Path(spec.origin).parent if spec and spec.origin else package_dir.parent / "course"
     keep = sorted({sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parent.parent), str(course_pkg)})
-    spec = {"uid": uid, "gid": gid, "work": str(work), "hide": hide, "keep": keep, "python": sys.executable}
+    spec = {"uid": uid, "gid": gid, "work": str(work), "hide": hide + closed_ancestors(keep), "keep": keep,
+            "python": sys.executable}
     (work / "spec.json").write_text(json.dumps(spec))
     kernel_dir = work / "jupyter" / "kernels" / "python3"
     kernel_dir.mkdir(parents=True, exist_ok=True)
@@ -166,9 +170,23 @@ def prepare(work: Path, uid: int, gid: int, hide: list[str], check_modules: dict
     }
 
 
-def _inside_script(spec: dict, connection: str, cwd: str) -> str:
-    """The shell run as root inside the new namespaces: stage what the kernel needs, hide, bind back, drop
-    privileges, exec the kernel.
+def closed_ancestors(paths: list[str]) -> list[str]:
+    """The folders above kept paths that other users cannot enter (root's home, when Python lives there, as under
+    pyenv): hidden like the rest, so that the kept path bound back inside is reachable, and the folder's other
+    contents are not. Without it the kernel would find neither the grader's standard library nor its own."""
+    out = set()
+    for path in paths:
+        for parent in Path(path).parents:
+            try:
+                if str(parent) != "/" and not os.stat(parent).st_mode & 0o001:
+                    out.add(str(parent))
+            except OSError:
+                pass
+    return sorted(out)
+
+
+def mount_script(spec: dict, cwd: str) -> str:
+    """The mounts, run as root inside the new namespaces: hide, then bind back what is kept.
 
     Kept (bound back after hiding, whatever they sit under, /tmp included): the kernel's own working directory, its
     work directory W, the venv and the base Python installation, and the ``course`` package the notebooks import.
@@ -178,7 +196,7 @@ def _inside_script(spec: dict, connection: str, cwd: str) -> str:
     lines = ["set -e", "mount -t tmpfs -o size=1m,mode=0700 tmpfs /mnt"]
     for i, path in enumerate(keep):
         lines += [f"mkdir -p /mnt/k{i}", f"mount --rbind {q(path)} /mnt/k{i}"]
-    for path in spec["hide"] + ["/tmp"]:
+    for path in spec["hide"] + list(SHARED_WRITABLE):
         lines.append(f"if [ -d {q(path)} ]; then mount -t tmpfs -o size=1m,mode=0755 tmpfs {q(path)}; fi")
     for i, path in enumerate(keep):
         lines += [f"mkdir -p {q(path)}", f"mount --rbind /mnt/k{i} {q(path)}"]
@@ -190,10 +208,18 @@ def _inside_script(spec: dict, connection: str, cwd: str) -> str:
     for i, path in enumerate(keep):
         if any(_under(path, h) for h in nested):
             lines += [f"mkdir -p {q(path)}", f"mount --rbind /mnt/k{i} {q(path)}"]
-    lines += ["umount -l /mnt", f"cd {q(cwd)}"]
-    lines.append(f"exec setpriv --reuid={spec['uid']} --regid={spec['gid']} --clear-groups --no-new-privs "
-                 f"{q(spec['python'])} -m ipykernel_launcher -f {q(connection)}")
+    lines += ["umount -l /mnt"]
     return "\n".join(lines)
+
+
+def _inside_script(spec: dict, connection: str, cwd: str, extra: list[str] = ()) -> str:
+    """The shell run as root inside the new namespaces: the mounts (``mount_script``), then drop privileges and exec
+    the kernel (with nbclient's extra arguments, e.g. the in-memory history)."""
+    q = shlex.quote
+    return "\n".join([mount_script(spec, cwd), f"cd {q(cwd)}",
+                      f"exec setpriv --reuid={spec['uid']} --regid={spec['gid']} --clear-groups --no-new-privs "
+                      f"{q(spec['python'])} -m ipykernel_launcher -f {q(connection)}"
+                      + "".join(f" {q(a)}" for a in extra)])
 
 
 def _under(path: str, top: str) -> bool:
@@ -201,23 +227,32 @@ def _under(path: str, top: str) -> bool:
     return path != top and path.startswith(top.rstrip("/") + "/")
 
 
-def kernel_env(spec: dict) -> dict:
-    """The kernel's whole environment: nothing of the grader's but what a notebook needs."""
+def kernel_env(spec: dict, environ: dict | None = None) -> dict:
+    """The kernel's whole environment: nothing of the grader's (``environ``, default os.environ) but what a notebook
+    needs."""
+    environ = os.environ if environ is None else environ
     work = spec["work"]
     env = {
         "HOME": f"{work}/home", "IPYTHONDIR": f"{work}/home/.ipython", "MPLCONFIGDIR": f"{work}/home/.mpl",
-        "PYTHONPATH": f"{work}/stub", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": f"{work}/stub", "PATH": environ.get("PATH", "/usr/bin:/bin"),
     }
     # JPY_PARENT_PID: ipykernel exits by itself when that process (the worker) is gone, e.g. after a kill -9
-    env.update({k: v for k, v in os.environ.items() if k in ("NBGRADER_EXECUTION", "BACKPROP_JUDGE", "LANG",
+    env.update({k: v for k, v in environ.items() if k in ("NBGRADER_EXECUTION", "BACKPROP_JUDGE", "LANG",
                                                                "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
                                                                "JPY_PARENT_PID")})
     return env
 
 
 def main(argv=None) -> None:
-    spec_path, connection = (argv or sys.argv[1:])[:2]
+    spec_path, connection, *extra = argv or sys.argv[1:]
     spec = json.loads(Path(spec_path).read_text())
+    zygote = os.environ.get("BACKPROP_ZYGOTE")
+    if zygote:   # the worker keeps a fork server: a kernel forked from an interpreter that has imported everything
+        from .zygote import launch
+        cwd = os.getcwd()
+        launch(zygote, {"uid": spec["uid"], "gid": spec["gid"], "work": spec["work"], "cwd": cwd,
+                        "connection": connection, "mounts": mount_script(spec, cwd), "env": kernel_env(spec),
+                        "extra": extra})
     work = Path(spec["work"])
     copy = work / "connection.json"
     shutil.copy2(connection, copy)
@@ -225,7 +260,7 @@ def main(argv=None) -> None:
     cwd = os.getcwd()
     # The working directory is nbgrader's copy of this submission: the kernel may write files there.
     os.chmod(cwd, 0o1777)
-    script = _inside_script(spec, str(copy), cwd)
+    script = _inside_script(spec, str(copy), cwd, extra)
     os.execvpe("unshare", ["unshare", "--mount", "--net", "--", "sh", "-c", script], kernel_env(spec))
 
 

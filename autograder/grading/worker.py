@@ -86,6 +86,25 @@ def run_task(base, course: Path, task: dict) -> dict:
     return {"success": False, "error": f"unknown task {op!r}"}
 
 
+def share_gradebook_engines() -> None:
+    """One SQLAlchemy engine per gradebook URL for the life of this worker. nbgrader opens the gradebook about ten
+    times per autograde (``Gradebook(db_url)`` in each of its steps), each time with a new engine whose cache of
+    compiled SQL starts empty, so every query was compiled again for every submission. ``Gradebook.close`` still
+    disposes the engine's connections each time (the next use opens new ones), so nothing stays open between
+    tasks; only the compiled statements are kept."""
+    import nbgrader.api
+    from sqlalchemy import create_engine
+
+    engines: dict = {}
+
+    def shared(url, *args, **kwargs):
+        key = (str(url), args, tuple(sorted(kwargs.items())))
+        if key not in engines:
+            engines[key] = create_engine(url, *args, **kwargs)
+        return engines[key]
+    nbgrader.api.create_engine = shared
+
+
 def exit_with_parent(poll: float = 1.0) -> None:
     """End this worker (and its process group) when the grading process that started it is gone (kill -9 of the CLI):
     an orphan must not go on writing into a course directory that the next run replaces. Its kernels follow by
@@ -104,7 +123,8 @@ def exit_with_parent(poll: float = 1.0) -> None:
 
 
 def main(argv=None) -> None:
-    course = Path((argv or sys.argv[1:])[0]).resolve()
+    args = argv or sys.argv[1:]
+    course = Path(args[0]).resolve()
     exit_with_parent()
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
@@ -113,17 +133,28 @@ def main(argv=None) -> None:
     from traitlets.config.loader import PyFileConfigLoader
     import nbgrader.apps  # noqa: F401  (the import this process exists to pay once)
 
+    share_gradebook_engines()
+
     base = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    zygote = None
+    if "--zygote" in args:   # sandboxed kernels, forked from a pre-imported parent (autograder/grading/zygote.py)
+        from .zygote import Zygote
+        zygote = Zygote()
+        zygote.start()
     proto.write(json.dumps({"ready": READY, "pid": os.getpid()}) + "\n")
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            result = run_task(base, course, json.loads(line))
-        except Exception:  # noqa: BLE001  (an nbgrader step failed outside capture_log: report it, stay up)
-            result = {"success": False, "error": traceback.format_exc()}
-        result = {k: (v[-LOG_LIMIT:] if isinstance(v, str) else v) for k, v in result.items()}
-        proto.write(json.dumps(result) + "\n")
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                result = run_task(base, course, json.loads(line))
+            except Exception:  # noqa: BLE001  (an nbgrader step failed outside capture_log: report it, stay up)
+                result = {"success": False, "error": traceback.format_exc()}
+            result = {k: (v[-LOG_LIMIT:] if isinstance(v, str) else v) for k, v in result.items()}
+            proto.write(json.dumps(result) + "\n")
+    finally:
+        if zygote is not None:
+            zygote.stop()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,96 @@
+"""Every submission runs in a kernel no other submission has touched, also now that kernels are forked from a
+pre-imported parent (autograder/grading/zygote.py).
+
+Student A (ada's answers) monkeypatches numpy, writes files wherever it can, leaves a thread running, changes
+``sys.modules`` and the environment. Student B (ben's answers, with a probe cell) is graded next, on the same worker
+(jobs=1, in name order), and reports what it sees: nothing of A's, and its own grade. The probe is checked against
+its own control: A's cell and the probe run in one shared kernel (nbclient), where the probe must see every trace.
+"""
+import copy
+import os
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograder.authoring import build
+from autograder.grading import classrun, sandbox, submission
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+A = "01_chain_rule"
+
+TAMPER = r'''
+import os, sys, threading, time, types, pathlib
+import numpy as np
+np.allclose = lambda *a, **k: True
+np.isclose = lambda *a, **k: True
+np.linalg.norm = lambda *a, **k: 0.0
+for _d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", os.path.expanduser("~"), os.getcwd(), "..", "../.."):
+    try:
+        pathlib.Path(_d, "left-by-a.txt").write_text("A was here")
+    except OSError:
+        pass
+threading.Thread(target=lambda: time.sleep(3600), name="left-by-a", daemon=True).start()
+sys.modules["course.data"] = types.ModuleType("course.data")
+sys.modules["left_by_a"] = types.ModuleType("left_by_a")
+os.environ["LEFT_BY_A"] = "1"
+'''
+
+PROBE = r'''
+import os, sys, threading, pathlib
+import numpy as np
+_seen = []
+if np.allclose(1.0, 2.0) or np.isclose(1.0, 2.0) or np.linalg.norm([3.0, 4.0]) != 5.0:
+    _seen.append("numpy patched")
+for _d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", os.path.expanduser("~"), os.getcwd(), "..", "../.."):
+    if pathlib.Path(_d, "left-by-a.txt").exists():
+        _seen.append(f"file in {_d}")
+if any(t.name == "left-by-a" for t in threading.enumerate()):
+    _seen.append("thread")
+if "left_by_a" in sys.modules or not hasattr(sys.modules.get("course.data"), "__file__"):
+    _seen.append("sys.modules")
+if "LEFT_BY_A" in os.environ:
+    _seen.append("environment")
+print("PROBE", "clean" if not _seen else "; ".join(_seen))
+'''
+
+
+def _with(nb, code: str):
+    nb = copy.deepcopy(nb)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "neuron")
+    cell.source = code + "\n" + cell.source
+    return nb
+
+
+def _probe_line(nb) -> str:
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    return next((ln for ln in text.splitlines() if ln.startswith("PROBE ")), "PROBE did not run")
+
+
+def test_the_probe_sees_a_shared_kernel(tmp_path):
+    """The control: in one kernel, A's tampering then B's probe: the probe reports every trace."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(TAMPER), nbformat.v4.new_code_cell(PROBE)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    line = _probe_line(nb)
+    for trace in ("numpy patched", "file in", "thread", "sys.modules", "environment"):
+        assert trace in line, line
+
+
+@pytest.mark.skipif(not sandbox.available()[0], reason=f"sandbox unavailable: {sandbox.available()[1]}")
+def test_next_submission_on_the_same_worker_sees_nothing(tmp_path):
+    ada = nbformat.read(build.DEMO_DIR / "ada" / A / f"{A}.ipynb", as_version=4)
+    ben = nbformat.read(build.DEMO_DIR / "ben" / A / f"{A}.ipynb", as_version=4)
+    sub = tmp_path / "submitted"
+    for student, nb in {"a_tamper": _with(ada, TAMPER), "b_probe": _with(ben, PROBE)}.items():
+        path = sub / student / A / f"{A}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+    course = classrun.prepare(tmp_path / "course", ROOT, submitted=sub)
+    limits = submission.Limits(notebook_timeout=300, cell_timeout=60, isolate=True)
+    outcomes = {o.student: o for o in classrun.grade(course, [A], jobs=1, limits=limits, progress=False)}
+    graded = nbformat.read(course / "autograded" / "b_probe" / A / f"{A}.ipynb", as_version=4)
+    assert _probe_line(graded) == "PROBE clean"
+    assert (outcomes["a_tamper"].score, outcomes["b_probe"].score) == (17.0, 12.0), outcomes
+    assert not any(p.name == "left-by-a.txt" for p in (course / "autograded").rglob("*") if "b_probe" in p.parts)
