@@ -40,7 +40,9 @@ def connect(scheduler: str, log=print):
     import dask
     from dask.distributed import Client, LocalCluster
 
-    dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES})
+    # a worker's death counts against every task the scheduler has sent it: send it no more than it runs at once
+    dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                     "distributed.scheduler.worker-saturation": 1.0})
     cluster = None
     if scheduler.startswith("local:"):
         n = int(scheduler.split(":", 1)[1])
@@ -49,13 +51,17 @@ def connect(scheduler: str, log=print):
         client = Client(cluster)
     else:
         client = Client(scheduler)
-    allowed = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures)
+    allowed, saturation = client.run_on_scheduler(
+        lambda dask_scheduler: (dask_scheduler.allowed_failures, dask_scheduler.WORKER_SATURATION))
     log(f"Dask scheduler {client.scheduler.address}: {len(client.scheduler_info()['workers'])} worker(s); "
         f"dashboard {client.dashboard_link}")
     if allowed != ALLOWED_FAILURES:
         log(f"warning: the scheduler gives a task {allowed} retries after a worker died (distributed.scheduler."
             f"allowed-failures); a submission that kills its worker kills {allowed + 1} before it is given up. "
             f"Set it to {ALLOWED_FAILURES} in the scheduler's Dask config (docs/scaling.md)")
+    if saturation != 1.0:
+        log(f"warning: the scheduler queues up to {saturation:g} x threads tasks on a worker (distributed.scheduler."
+            f"worker-saturation); a worker that dies then counts against the queued submissions too. Set it to 1.0")
     return client, cluster
 
 

@@ -50,7 +50,8 @@ class Station:
         self.generated: set[str] = set()
 
     def close(self) -> None:
-        self.pool.__exit__(None, None, None)
+        """Kill the nbgrader worker (nothing runs on it between tasks), stop the judge, free the sandbox user."""
+        self.pool.__exit__(SystemExit, None, None)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def grade(self, assignment: str, student: str, manual: list[dict]) -> dict:
