@@ -289,7 +289,10 @@ def compare_scheduler(work: Path, submitted: Path, assignments: list[str], sched
     print(f"      {local_s:.1f} s (CPU {local_cpu:.1f} s)", flush=True)
     print(f"[dask] cluster.grade(scheduler={scheduler}) ... ({load()})", flush=True)
     course = classrun.prepare(work / "dask", submitted=submitted)
-    t, c = time.perf_counter(), child_cpu()
+    import resource
+
+    own = lambda: sum(getattr(resource.getrusage(resource.RUSAGE_SELF), f) for f in ("ru_utime", "ru_stime"))
+    t, c, c_own = time.perf_counter(), child_cpu(), own()
     client, local_cluster = cluster.connect(scheduler, log=quiet)
     started = time.perf_counter() - t
     try:
@@ -298,6 +301,7 @@ def compare_scheduler(work: Path, submitted: Path, assignments: list[str], sched
         outcomes = cluster.grade(course, assignments, scheduler, limits=submission.Limits(isolate=isolate),
                                  log=quiet, progress=False, client=client)
         dask_s = time.perf_counter() - t
+        client_cpu = own() - c_own
         worker_cpu = sum(_tree_cpu(p) for p in pids)
     finally:
         client.close()
@@ -305,7 +309,8 @@ def compare_scheduler(work: Path, submitted: Path, assignments: list[str], sched
             local_cluster.close()
     dask_cpu = child_cpu() - c
     print(f"      {dask_s:.1f} s, of which {started:.1f} s starting the cluster (CPU of this process and finished "
-          f"children {dask_cpu:.1f} s; the Dask workers' own CPU up to the end {worker_cpu:.1f} s)", flush=True)
+          f"children {dask_cpu:.1f} s; the Dask workers' own CPU up to the end {worker_cpu:.1f} s; this process "
+          f"alone, the client with the one writer and, for local:N, the scheduler: {client_cpu:.1f} s)", flush=True)
     same = {(o.assignment, o.student): o.score for o in outcomes} == \
         {(o.assignment, o.student): o.score for o in local}
     print(f"same scores both ways: {'yes' if same else 'NO'}; graded on Dask "

@@ -187,3 +187,40 @@ def test_a_submission_that_kills_its_worker_twice_is_not_graded_with_the_reason(
     rows = {r["student_id"]: r for r in _csv(course)}
     assert rows["zed"]["score"] == "" and rows["zed"]["status"].startswith("grade again: not graded")
     assert float(rows["ada"]["score"]) == 17
+
+
+def test_exchange_round_trip_with_the_gradebook_in_postgres(tmp_path, pg):
+    """release, fetch, submit, collect, autograde (the local pool: two nbgrader workers writing PostgreSQL at once),
+    feedback and release-feedback, with ``--db`` kept in the course directory: the README's grades, the CSV and the
+    report, and no sqlite gradebook anywhere."""
+    from nbgrader.api import Gradebook
+
+    from autograder.grading import exchange
+    from autograder.grading.students import Student
+
+    a = "01_chain_rule"
+    url = postgres.create_database(pg, "exchange_course")
+    course_dir = classrun.prepare(tmp_path / "course", ROOT, db=url)
+    course = exchange.Course(course_dir, exchange=tmp_path / "exchange", check_owner=False)
+    quiet = lambda *x: None
+    exchange.release(course, [a], log=quiet)
+    homes = tmp_path / "homes"
+    students = {n: Student(n, homes / n, course.course_id, course.exchange_root).setup() for n in ("ada", "ben")}
+    for name, s in students.items():
+        s.fetch(a)
+        shutil.copy2(build.DEMO_DIR / name / a / f"{a}.ipynb", s.notebook(a))
+        s.submit(a)
+    exchange.collect(course, [a], log=quiet)
+    outcomes = {o.student: o for o in exchange.autograde(course, [a], jobs=2, log=quiet)}
+    assert {s: o.score for s, o in outcomes.items()} == {"ada": README[(a, "ada")], "ben": README[(a, "ben")]}
+    exchange.generate_feedback(course, [a], log=quiet)
+    exchange.release_feedback(course, [a], log=quiet)
+    for name, s in students.items():
+        assert s.fetch_feedback(a), f"{name} got no feedback"
+    with Gradebook(url, course.course_id) as gb:
+        assert {s: gb.find_submission(a, s).score for s in students} == {"ada": 17, "ben": 12}
+    assert _submission_counts(url) == {(a, "ada"): 1, (a, "ben"): 1}
+    rows = {r["student_id"]: r for r in _csv(course_dir)}
+    assert {s: float(r["score"]) for s, r in rows.items()} == {"ada": 17, "ben": 12}
+    assert (course_dir / "report.html").exists()
+    assert not list(tmp_path.rglob("gradebook.db")), "a sqlite gradebook was made beside PostgreSQL"
