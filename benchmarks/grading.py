@@ -315,6 +315,12 @@ def compare_scheduler(work: Path, submitted: Path, assignments: list[str], sched
         {(o.assignment, o.student): o.score for o in local}
     print(f"same scores both ways: {'yes' if same else 'NO'}; graded on Dask "
           f"{sum(o.status == 'graded' for o in outcomes)}/{len(outcomes)}")
+    for a in assignments:
+        mine = [o.seconds for o in outcomes if o.assignment == a and o.status == "graded"]
+        theirs = [o.seconds for o in local if o.assignment == a and o.status == "graded"]
+        if mine and theirs:
+            print(f"  {a}: {sum(mine) / len(mine):.1f} s wall per graded submission on Dask, "
+                  f"{sum(theirs) / len(theirs):.1f} s on the local pool (autograde + cap, feedback not included)")
     ratio = dask_s / local_s
     print(f"CPU dask/local: {dask_cpu / local_cpu:.2f} (all processes: Dask {dask_cpu:.1f} s / local {local_cpu:.1f} s; "
           f"per submission {dask_cpu / len(outcomes):.2f} s / {local_cpu / len(local):.2f} s)")
