@@ -224,3 +224,21 @@ def test_exchange_round_trip_with_the_gradebook_in_postgres(tmp_path, pg):
     assert {s: float(r["score"]) for s, r in rows.items()} == {"ada": 17, "ben": 12}
     assert (course_dir / "report.html").exists()
     assert not list(tmp_path.rglob("gradebook.db")), "a sqlite gradebook was made beside PostgreSQL"
+
+
+def test_benchmark_prints_the_dask_over_local_ratio():
+    """benchmarks/grading.py --scheduler local:2 runs end to end on a tiny class and prints its RATIO line; the figure
+    itself is never asserted (a test cannot know how busy the machine is)."""
+    import re
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "grading.py"), "-n", "2", "--jobs", "2",
+                           "--scheduler", "local:2", "--assignments", "01_chain_rule"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    m = re.search(r"^RATIO dask/local \[same class, --jobs 2\]: (\S+)", proc.stdout, re.M)
+    assert m, proc.stdout
+    float(m.group(1))
+    assert "same scores both ways: yes" in proc.stdout

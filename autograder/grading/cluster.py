@@ -65,10 +65,15 @@ def connect(scheduler: str, log=print):
     return client, cluster
 
 
-def record(course: Path, result: dict) -> None:
+def record(course: Path, result: dict, gb=None) -> None:
     """Write one submission's rows into the gradebook and its files into the course directory, replacing what an
-    earlier try of the same submission wrote (idempotent per (assignment, student))."""
+    earlier try of the same submission wrote (idempotent per (assignment, student)). ``gb``: an open ``Gradebook`` of
+    ``course`` to use (the class run keeps one open: opening one costs more than recording a submission)."""
     from nbgrader.api import Gradebook, MissingEntry
+
+    if gb is None:
+        with Gradebook(nbg.db_url(course)) as own:
+            return record(course, result, own)
 
     o = result["outcome"]
     a, s = o["assignment"], o["student"]
@@ -81,8 +86,7 @@ def record(course: Path, result: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     rows = result["rows"]
-    with Gradebook(nbg.db_url(course)) as gb:
-        gb.update_or_create_student(s)
+    try:
         if rows is None:
             try:
                 gb.remove_submission(a, s)   # an earlier run's rows would stand for this one's
@@ -107,6 +111,9 @@ def record(course: Path, result: dict) -> None:
                 comment = gb.find_comment(c["name"], nb["name"], a, s)
                 comment.auto_comment, comment.manual_comment = c["auto_comment"], c["manual_comment"]
         gb.db.commit()
+    except BaseException:
+        gb.db.rollback()   # nothing half-written stays in the session for the next submission
+        raise
 
 
 def as_outcome(d: dict) -> Outcome:
@@ -161,6 +168,7 @@ def grade(course: Path, assignments: list[str], scheduler: str, limits: Limits |
                                     key=f"grade-{a}-{s}-{time.time_ns()}")
                 futures[fut] = (a, s)
         outcomes, unsandboxed, t0 = [], 0, time.perf_counter()
+        gb = Gradebook(nbg.db_url(course))
         for i, fut in enumerate(as_completed(list(futures)), 1):
             a, s = futures[fut]
             try:
@@ -169,7 +177,7 @@ def grade(course: Path, assignments: list[str], scheduler: str, limits: Limits |
                 outcomes.append(lost(a, s, e))
             else:
                 try:
-                    record(course, result)
+                    record(course, result, gb)
                     o = as_outcome(result["outcome"])
                 except Exception as e:  # noqa: BLE001  (the rows did not fit this gradebook: say so, go on)
                     o = Outcome(s, a, status=GRADE_AGAIN, reason=f"not graded: grade it again (recording its "
@@ -181,6 +189,7 @@ def grade(course: Path, assignments: list[str], scheduler: str, limits: Limits |
                         log(f"{line}")
             if progress:
                 _progress(i, len(futures), time.perf_counter() - t0)
+        gb.close()
         if progress:
             sys.stderr.write("\n")
     finally:
