@@ -16,6 +16,7 @@ scratch directory Dask's own work space replaces.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -119,7 +120,22 @@ def files(course: Path, assignment: str, student: str) -> dict[str, bytes]:
     return out
 
 
+def _undo_nanny_environ() -> None:
+    """Take out of this process's environment what Dask's nanny put there for the worker itself
+    (``distributed.nanny.pre-spawn-environ``: MALLOC_TRIM_THRESHOLD_, and one thread for OpenMP, MKL and OpenBLAS),
+    so the nbgrader worker and the student's kernel run as under the local pool."""
+    try:
+        import dask
+        extra = dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {}
+    except ImportError:
+        return
+    for key, value in extra.items():
+        if os.environ.get(key) == str(value):
+            os.environ.pop(key, None)
+
+
 def _take(shared: Path, limits: Limits) -> Station:
+    _undo_nanny_environ()
     with _LOCK:
         free = _FREE.setdefault(str(shared), [])
         if free:
