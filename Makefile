@@ -7,7 +7,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 # Playwright must use Debian's chromium; it cannot download a browser here.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: demo test test-hub test-fast build lab grade chromium clean report hub hub-setup hub-teardown formgrader feedback \
+.PHONY: demo test test-hub test-fast build lab grade grade-cluster chromium clean report hub hub-setup hub-teardown formgrader feedback \
         exchange-demo exchange-release exchange-collect exchange-autograde exchange-feedback exchange-release-feedback
 
 ## make demo: regenerate release/ and solutions/, autograde the demo class, print the grades
@@ -41,6 +41,15 @@ ifdef ZIP
 else
 	$(PY) -m autograder grade --submitted $(SUBMITTED)
 endif
+
+## make grade-cluster SUBMITTED=path/to/submitted [SCHEDULER=tcp://HOST:8786] [DB=postgresql+psycopg2://USER@HOST/DB]
+## [COURSE=/shared/path/course]: the same on a Dask cluster (default: local:2, a LocalCluster of 2 worker processes),
+## the gradebook in PostgreSQL with DB (docs/scaling.md). COURSE must be on a file system the Dask workers share.
+SCHEDULER ?= local:2
+DB ?=
+grade-cluster: $(STAMP)
+	$(PY) -m autograder grade --submitted $(SUBMITTED) --scheduler $(SCHEDULER) $(if $(DB),--db $(DB),) \
+	    --course $(COURSE) $(A)
 
 ## Written answers (docs/instructor.md): graders open the formgrader on a graded course directory (JupyterLab there,
 ## then Nbgrader > Formgrader > Manual Grading); then make feedback puts their points into feedback, grades.csv, report.
@@ -88,7 +97,7 @@ lab: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 'setuptools>=77'
-	$(PY) -m pip install --quiet -e '.[browser,hub]'
+	$(PY) -m pip install --quiet -e '.[browser,hub,cluster]'
 	touch $@
 
 chromium:

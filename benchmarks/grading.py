@@ -41,6 +41,7 @@ The machine may be shared: the load average is printed before each phase, and fi
     .venv/bin/python benchmarks/grading.py                # 40 submissions
     .venv/bin/python benchmarks/grading.py --quick        # 6 submissions, one floor repetition (smoke run)
     .venv/bin/python benchmarks/grading.py -n 20 --jobs 2 --keep /tmp/gb   # keep the two course copies
+    .venv/bin/python benchmarks/grading.py --jobs 2 --scheduler local:2     # Dask against the local pool only
 """
 from __future__ import annotations
 
@@ -289,6 +290,77 @@ def hidden_times(assignment: str, timeout: int = 600) -> dict:
 
 # ---------------------------------------------------------------- main
 
+def compare_scheduler(work: Path, submitted: Path, assignments: list[str], scheduler: str, jobs: int,
+                      isolate: bool | None) -> float:
+    """``grade --scheduler`` (autograder/grading/cluster.py) against the local pool (``--jobs``) on the same class,
+    one after the other in this run, each in a fresh course copy; the Dask side includes starting its cluster (a
+    LocalCluster for local:N), as the command pays it. Prints both and the RATIO line; returns the ratio."""
+    from autograder.grading import classrun, cluster, submission
+
+    quiet = lambda m: print(f"  {m}", flush=True)
+    print(f"[local] classrun.grade(jobs={jobs}) ... ({load()})", flush=True)
+    local_s, local_cpu, local_course, local = run_cli(work, submitted, assignments, jobs, isolate)
+    print(f"      {local_s:.1f} s (CPU {local_cpu:.1f} s)", flush=True)
+    print(f"[dask] cluster.grade(scheduler={scheduler}) ... ({load()})", flush=True)
+    course = classrun.prepare(work / "dask", submitted=submitted)
+    import resource
+
+    own = lambda: sum(getattr(resource.getrusage(resource.RUSAGE_SELF), f) for f in ("ru_utime", "ru_stime"))
+    t, c, c_own = time.perf_counter(), child_cpu(), own()
+    client, local_cluster = cluster.connect(scheduler, log=quiet)
+    started = time.perf_counter() - t
+    try:
+        # the LocalCluster's workers are this process's children only once they end: count their CPU from /proc
+        pids = list(client.run(os.getpid).values())
+        outcomes = cluster.grade(course, assignments, scheduler, limits=submission.Limits(isolate=isolate),
+                                 log=quiet, progress=False, client=client)
+        dask_s = time.perf_counter() - t
+        client_cpu = own() - c_own
+        worker_cpu = sum(_tree_cpu(p) for p in pids)
+    finally:
+        client.close()
+        if local_cluster is not None:
+            local_cluster.close()
+    dask_cpu = child_cpu() - c
+    print(f"      {dask_s:.1f} s, of which {started:.1f} s starting the cluster (CPU of this process and finished "
+          f"children {dask_cpu:.1f} s; the Dask workers' own CPU up to the end {worker_cpu:.1f} s; this process "
+          f"alone, the client with the one writer and, for local:N, the scheduler: {client_cpu:.1f} s)", flush=True)
+    same = {(o.assignment, o.student): o.score for o in outcomes} == \
+        {(o.assignment, o.student): o.score for o in local}
+    print(f"same scores both ways: {'yes' if same else 'NO'}; graded on Dask "
+          f"{sum(o.status == 'graded' for o in outcomes)}/{len(outcomes)}")
+    for a in assignments:
+        mine = [o.seconds for o in outcomes if o.assignment == a and o.status == "graded"]
+        theirs = [o.seconds for o in local if o.assignment == a and o.status == "graded"]
+        if mine and theirs:
+            print(f"  {a}: {sum(mine) / len(mine):.1f} s wall per graded submission on Dask, "
+                  f"{sum(theirs) / len(theirs):.1f} s on the local pool (autograde + cap, feedback not included)")
+    ratio = dask_s / local_s
+    print(f"CPU dask/local: {dask_cpu / local_cpu:.2f} (all processes: Dask {dask_cpu:.1f} s / local {local_cpu:.1f} s; "
+          f"per submission {dask_cpu / len(outcomes):.2f} s / {local_cpu / len(local):.2f} s)")
+    print(f"RATIO dask/local [same class, --jobs {jobs}]: {ratio:.2f} (wall, Dask {dask_s:.1f} s / local "
+          f"{local_s:.1f} s; target at most 1.10: {'met' if ratio <= 1.10 else 'NOT met'})")
+    return ratio
+
+
+def _tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its live descendants (Linux /proc), 0 when gone."""
+    import psutil
+
+    total = 0.0
+    try:
+        proc = psutil.Process(pid)
+        for p in [proc, *proc.children(recursive=True)]:
+            try:
+                ct = p.cpu_times()
+                total += ct.user + ct.system + ct.children_user + ct.children_system
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        pass
+    return total
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-n", "--submissions", type=int, default=None, help="class size (default 40; --quick: 6)")
@@ -301,6 +373,9 @@ def main(argv=None) -> int:
                                                                " default: sandboxed whenever the machine allows")
     ap.add_argument("--keep", type=Path, default=None, help="work in this directory and keep it (default: a "
                                                             "temporary directory, removed at the end)")
+    ap.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="instead of the phases below: the same class on the local pool (--jobs) and on Dask "
+                         "(e.g. local:2), and the RATIO dask/local line (the `cluster` extra)")
     args = ap.parse_args(argv)
     n = args.submissions or (6 if args.quick else 40)
     jobs = args.jobs or os.cpu_count() or 1
@@ -327,6 +402,9 @@ def main(argv=None) -> int:
         mix = ", ".join(f"{sum(1 for d in who.values() if d == s)} {what} ({s})" for s, what in KINDS)
         print(f"class: {n} submissions x {len(assignments)} assignment(s) [{', '.join(assignments)}]: {mix}")
         print(f"work directory: {work}{'' if args.keep else ' (removed at the end)'}\n")
+        if args.scheduler:
+            compare_scheduler(work, submitted, assignments, args.scheduler, jobs, False if args.no_sandbox else None)
+            return 0
 
         print(f"[1/4] CLI: autograder.grading.classrun.grade(jobs={jobs}) ... ({load()})", flush=True)
         print(f"      {cli_extras(args.no_sandbox)}", flush=True)

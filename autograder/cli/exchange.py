@@ -32,6 +32,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--course", type=Path, default=COURSE_DIR, help="course run directory (default run/course)")
     p.add_argument("--exchange", type=Path, default=None,
                    help=f"exchange root (default: nbgrader_config.py: ${EXCHANGE_ENV} or <course>/exchange)")
+    p.add_argument("--db", default=None, metavar="URL",
+                   help="the gradebook's SQLAlchemy URL (e.g. postgresql+psycopg2://USER@HOST/DB), kept in the course "
+                        "directory for the later steps (default: sqlite in the course directory)")
     steps = p.add_subparsers(dest="step", required=True)
     steps.add_parser("init", help="create/refresh the course dir from the repo (config and source/)")
     for name, text in [("release", "generate_assignment + due date + release_assignment"),
@@ -63,6 +66,9 @@ def run(args, parser) -> int:
     if args.step == "demo":
         return exchange_demo(args.assignments or nbg.assignments())
     course = Course(args.course, exchange=args.exchange)
+    if args.db:
+        course.dir.mkdir(parents=True, exist_ok=True)
+        nbg.set_db_url(course.dir, args.db)   # kept in the course directory: every later step uses it too
     if args.step == "init" or (args.step == "release" and not args.no_refresh):
         init(course)
         print(f"course dir: {course.dir}  (exchange: {course.exchange_root})")

@@ -5,7 +5,6 @@ import argparse
 from pathlib import Path
 
 from ..grading import classrun, nbg, zipcollect
-from ..grading.gradebook import db_path
 from ..grading.submission import Limits
 from ..report.table import table
 
@@ -28,12 +27,18 @@ def add_parser(sub) -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, default=600, help="whole-notebook time limit in seconds")
     g.add_argument("--cell-timeout", type=float, default=60, help="per-cell time limit in seconds")
     g.add_argument("--memory-mb", type=int, default=4096, help="memory limit of each kernel (RLIMIT_AS), MiB")
+    g.add_argument("--db", default=None, metavar="URL",
+                   help="the gradebook's SQLAlchemy URL, e.g. postgresql+psycopg2://USER@HOST/DB (default: sqlite in "
+                        "--course); see docs/scaling.md")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on a Dask cluster: tcp://HOST:8786, or local:N for N local worker processes (the "
+                        "`cluster` extra; --course must be on a file system the workers share)")
     return g
 
 
 def unpack_zip(course: Path, assignment: str, archive: Path, regexp: str | None, lms: str) -> str:
     """nbgrader generate_assignment (for zip_collect's notebook-name check), then zip_collect; returns a summary."""
-    nbg.run(["generate_assignment", assignment, "--force"], cwd=course, db=db_path(course))
+    nbg.run(["generate_assignment", assignment, "--force"], cwd=course, db=nbg.db_url(course))
     res = zipcollect.collect_zip(course, assignment, archive, regexp=regexp, fmt=lms)
     (course / "submitted").mkdir(exist_ok=True)
     lines = [f"{archive.name}: {len(res.students)} student(s) collected into {course / 'submitted'}"]
@@ -53,12 +58,17 @@ def run(args, parser) -> int:
 
 def _run(args) -> int:
     if args.zip:
-        course = classrun.prepare(args.course.resolve())
+        course = classrun.prepare(args.course.resolve(), db=args.db)
         print(unpack_zip(course, args.assignments[0], args.zip.resolve(), args.zip_regexp, args.lms))
     else:
-        course = classrun.prepare(args.course.resolve(), submitted=args.submitted.resolve())
+        course = classrun.prepare(args.course.resolve(), submitted=args.submitted.resolve(), db=args.db)
     limits = Limits(notebook_timeout=args.timeout, cell_timeout=args.cell_timeout, memory_mb=args.memory_mb)
-    outcomes = classrun.grade(course, args.assignments or nbg.assignments(), jobs=args.jobs, limits=limits)
+    names = args.assignments or nbg.assignments()
+    if args.scheduler:
+        from ..grading import cluster   # Dask is imported only here
+        outcomes = cluster.grade(course, names, args.scheduler, limits=limits)
+    else:
+        outcomes = classrun.grade(course, names, jobs=args.jobs, limits=limits)
     print(table(outcomes))
     print(f"\nFeedback: {course}/feedback/   Grades: {course}/grades.csv   Report: {course}/report.html")
     print(classrun.summary(outcomes, course))

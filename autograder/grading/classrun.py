@@ -25,7 +25,7 @@ from nbgrader.api import Gradebook
 from ..outcome import GRADE_AGAIN, Outcome
 from ..report.page import write_report
 from . import nbg, sandbox
-from .gradebook import collect_retrying, db_path, retry_locked
+from .gradebook import collect_retrying, retry_locked
 from .pool import WorkerPool
 from .publish import mark_csv, pending_line, save_outcomes
 from .submission import Limits, autograde_one
@@ -51,8 +51,9 @@ def course_lock(course: Path, log=print):
         os.close(fd)
 
 
-def prepare(course: Path, root: Path = nbg.ROOT, submitted: Path | None = None) -> Path:
-    """A fresh course directory for grading: nbgrader_config.py, source/ and (a copy of) submitted/.
+def prepare(course: Path, root: Path = nbg.ROOT, submitted: Path | None = None, db: str | None = None) -> Path:
+    """A fresh course directory for grading: nbgrader_config.py, source/ and (a copy of) submitted/; ``db``: the
+    gradebook's SQLAlchemy URL when it is not the course's own sqlite file (``nbg.set_db_url``).
 
     The grades people gave written answers in the old directory are saved first (``written.save_manual``), in the new
     directory's manual-grades.json; ``grade`` puts each one back where the answer is unchanged."""
@@ -61,6 +62,7 @@ def prepare(course: Path, root: Path = nbg.ROOT, submitted: Path | None = None) 
         shutil.rmtree(course)
     course.mkdir(parents=True)
     keep_record(course, saved)
+    nbg.set_db_url(course, db)
     shutil.copy2(root / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(root / "source", course / "source")
     if submitted is not None:
@@ -157,13 +159,12 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
     for each submission autograde, the judge's cap, the people's grades kept from before (prepare's
     manual-grades.json) and its feedback, then the CSV export."""
     manual = json.loads((course / SAVED).read_text()) if (course / SAVED).exists() else []
-    db = db_path(course)
     limits = resolve_isolation(limits or Limits(), log)
     with WorkerPool(course, jobs or os.cpu_count() or 1, limits) as pool:
         for a in assignments:
             pool.run({"op": "generate_assignment", "assignment": a}, timeout=600)
         students = sorted(p.name for p in (course / "submitted").iterdir() if p.is_dir())
-        with Gradebook(f"sqlite:///{db}") as gb:
+        with Gradebook(nbg.db_url(course)) as gb:
             for s in students:
                 gb.update_or_create_student(s)
         tasks = [(a, s) for a in assignments for s in students]

@@ -78,8 +78,9 @@ class Course:
             self.exchange = Path(self.exchange).resolve()
 
     @property
-    def db(self) -> Path:
-        return self.dir / "gradebook.db"
+    def db(self) -> str:
+        """The gradebook's URL (``nbg.db_url``: sqlite in the course directory unless ``--db`` named another)."""
+        return nbg.db_url(self.dir)
 
     def config(self):
         return load_config(self.dir)
@@ -114,7 +115,7 @@ def sync_due_dates(course: Course, assignments: list[str]) -> dict[str, str | No
     cfg = course.config()
     table = dict(cfg.CourseSchedule.due_dates) if "CourseSchedule" in cfg else {}
     done = {}
-    with Gradebook(f"sqlite:///{course.db}", course.course_id) as gb:
+    with Gradebook(course.db, course.course_id) as gb:
         for a in assignments:
             due = table.get(a)
             gb.update_or_create_assignment(a, duedate=due)

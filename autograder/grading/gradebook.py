@@ -16,7 +16,8 @@ from .written import read_written
 
 
 def db_path(course: Path) -> Path:
-    return course / "gradebook.db"
+    """The sqlite file of ``course``'s default gradebook (``nbg.db_url`` says which gradebook is really used)."""
+    return course / nbg.DB_FILE
 
 
 _CHECK_CALL = re.compile(r"\b(nb\d\d)\.(check_\w+)\(")
@@ -67,7 +68,7 @@ def reconcile(gb, outcome: Outcome, root: Path) -> None:
 def collect(course: Path, outcome: Outcome, root: Path = nbg.ROOT) -> Outcome:
     """Fill in score and per-cell results from the gradebook and the autograded notebook, after the judge's say."""
     a, s = outcome.assignment, outcome.student
-    with Gradebook(f"sqlite:///{db_path(course)}") as gb:
+    with Gradebook(nbg.db_url(course)) as gb:
         if outcome.status == "graded":
             # the course's own source/ (what nbgrader generated the gradebook from; the grader installed from a
             # wheel has no source/ beside it), else the checkout's

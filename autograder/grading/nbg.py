@@ -40,14 +40,47 @@ def _limit_memory(limit_bytes: int | None):
     return hook
 
 
-def run(args: list[str], cwd: Path, db: Path, timeout: float | None = None, check: bool = True,
+#: A course directory's gradebook is ``gradebook.db`` in it, unless this file (written by ``--db``) names another one.
+DB_FILE, DB_URL_FILE = "gradebook.db", ".gradebook-url"
+
+
+def db_url(course: Path) -> str:
+    """The SQLAlchemy URL of ``course``'s gradebook: the one ``set_db_url`` recorded for it (``--db``: PostgreSQL for
+    a department), else the sqlite file ``course/gradebook.db``. Every gradebook the CLI opens comes from here."""
+    recorded = Path(course) / DB_URL_FILE
+    if recorded.exists():
+        return recorded.read_text().strip()
+    return f"sqlite:///{Path(course) / DB_FILE}"
+
+
+def set_db_url(course: Path, url: str | None) -> None:
+    """Record ``url`` as ``course``'s gradebook (readable by its owner only: it may hold a password); None: sqlite."""
+    recorded = Path(course) / DB_URL_FILE
+    if not url:
+        recorded.unlink(missing_ok=True)
+        return
+    fd = os.open(recorded, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(url.strip() + "\n")
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite:")
+
+
+def _as_url(db) -> str:
+    """A database given as a URL, or as the path of a sqlite file."""
+    return db if isinstance(db, str) and "://" in db else f"sqlite:///{db}"
+
+
+def run(args: list[str], cwd: Path, db, timeout: float | None = None, check: bool = True,
         memory_bytes: int | None = None, extra_env: dict | None = None) -> Result:
-    """``nbgrader ARGS --CourseDirectory.db_url=sqlite:///DB`` in ``cwd``; the whole process group dies on timeout.
+    """``nbgrader ARGS --CourseDirectory.db_url=DB`` in ``cwd`` (``db``: a URL, or a sqlite file's path); the whole process group dies on timeout.
 
     ``memory_bytes`` sets RLIMIT_AS on the nbgrader process; the kernel it launches inherits the same limit, so a
     submission that allocates too much gets a MemoryError in its own cell instead of taking the machine down.
     """
-    cmd = [str(BIN / "nbgrader"), *args, f"--CourseDirectory.db_url=sqlite:///{db}"]
+    cmd = [str(BIN / "nbgrader"), *args, f"--CourseDirectory.db_url={_as_url(db)}"]
     proc = subprocess.Popen(cmd, cwd=cwd, env=env(extra_env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, preexec_fn=_limit_memory(memory_bytes))
     try:

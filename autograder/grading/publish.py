@@ -17,7 +17,6 @@ from pathlib import Path
 
 from ..outcome import GRADE_AGAIN, Outcome
 from . import nbg
-from .gradebook import db_path
 from .written import read_written
 
 OUTCOMES = "outcomes.json"
@@ -56,7 +55,7 @@ def refresh(course: Path, outcomes: list[Outcome]) -> list[Outcome]:
     from nbgrader.api import Gradebook, MissingEntry
 
     plugin = late_plugin(course)
-    with Gradebook(f"sqlite:///{db_path(course)}") as gb:
+    with Gradebook(nbg.db_url(course)) as gb:
         for o in outcomes:
             if o.status != "graded":
                 continue
@@ -130,7 +129,7 @@ def export_grades(course: Path, outcomes: list[Outcome]) -> Path:
     out = Path(course) / "grades.csv"
     plugin = CsvExportPlugin()
     plugin.to = str(out)
-    with Gradebook(f"sqlite:///{db_path(course)}") as gb:
+    with Gradebook(nbg.db_url(course)) as gb:
         plugin.export(gb)
     mark_csv(out, outcomes)
     return out
@@ -149,7 +148,7 @@ def publish(course: Path, assignments: list[str] | None = None, log=print) -> li
     names = assignments or sorted({o.assignment for o in everyone})
     mine = refresh(course, [o for o in everyone if o.assignment in names])
     for a in names:
-        nbg.run(["generate_feedback", a, "--force"], cwd=course, db=db_path(course), timeout=1800)
+        nbg.run(["generate_feedback", a, "--force"], cwd=course, db=nbg.db_url(course), timeout=1800)
         log(f"feedback for {a} in {course / 'feedback'}")
     save_outcomes(course, mine)
     everyone = load_outcomes(course)

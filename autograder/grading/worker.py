@@ -32,6 +32,8 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
+from .nbg import db_url
+
 LOG_LIMIT = 20_000   # characters of nbgrader's log sent back per task (the tail)
 READY = "worker ready"
 
@@ -54,7 +56,7 @@ def task_config(base, course: Path, overrides: dict):
     """The course's config, rooted at ``course`` with its gradebook, plus ``overrides`` ("Section.trait": value)."""
     cfg = copy.deepcopy(base)
     cfg.CourseDirectory.root = str(course)
-    cfg.CourseDirectory.db_url = f"sqlite:///{course / 'gradebook.db'}"
+    cfg.CourseDirectory.db_url = db_url(course)
     for key, value in overrides.items():
         section, trait = key.rsplit(".", 1)
         cfg[section][trait] = value

@@ -26,6 +26,7 @@ from nbformat.v4 import new_markdown_cell
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..report.feedback import RUBRIC_KEY
+from .nbg import DB_FILE, db_url, is_sqlite
 
 SAVED = "manual-grades.json"
 
@@ -111,11 +112,11 @@ def save_manual(course: Path) -> list[dict]:
     """Every grade a person gave a written answer in ``course``'s gradebook, with the hash of the answer it was for."""
     from nbgrader.api import Gradebook
 
-    db = course / "gradebook.db"
-    if not db.exists():
+    url = db_url(course)
+    if is_sqlite(url) and not (course / DB_FILE).exists():
         return []
     saved = []
-    with Gradebook(f"sqlite:///{db}") as gb:
+    with Gradebook(url) as gb:
         for assignment in gb.assignments:
             for sub in assignment.submissions:
                 answers = None
@@ -142,7 +143,7 @@ def restore_manual(course: Path, saved: list[dict], log=print) -> dict[str, int]
     if not saved:
         return counts
     hashes: dict[tuple[str, str], dict] = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+    with Gradebook(db_url(course)) as gb:
         for e in saved:
             key = (e["assignment"], e["student"])
             if key not in hashes:

@@ -143,7 +143,7 @@ def collect_zip(course: Path, assignment: str, archive: Path, regexp: str | None
     submitted = course / "submitted"
 
     res = nbg.run(["zip_collect", assignment, "--force", f"--FileNameCollectorPlugin.named_regexp={regexp}"],
-                  cwd=course, db=course / "gradebook.db", check=False)
+                  cwd=course, db=nbg.db_url(course), check=False)
 
     def shown(path: str) -> str:
         """A file as the instructor knows it: its path inside the download."""

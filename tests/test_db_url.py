@@ -1,0 +1,39 @@
+"""The gradebook's URL comes from one place (``nbg.db_url``): sqlite in the course directory by default, the URL that
+``--db`` recorded otherwise; and grading without ``--scheduler`` never imports Dask."""
+import os
+import subprocess
+import sys
+
+from autograder.grading import classrun, nbg
+from conftest import ROOT
+
+
+def test_sqlite_in_the_course_by_default(tmp_path):
+    assert nbg.db_url(tmp_path) == f"sqlite:///{tmp_path / 'gradebook.db'}"
+
+
+def test_db_records_a_url_for_every_later_step(tmp_path):
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"   # any SQLAlchemy URL (tests/test_cluster.py: PostgreSQL)
+    course = classrun.prepare(tmp_path / "course", ROOT, db=url)
+    assert nbg.db_url(course) == url
+    assert os.stat(course / nbg.DB_URL_FILE).st_mode & 0o077 == 0, "the URL may hold a password: owner only"
+    course = classrun.prepare(tmp_path / "course", ROOT)   # a new run without --db: back to sqlite
+    assert nbg.db_url(course).startswith("sqlite:///")
+
+
+def test_no_gradebook_is_opened_on_a_sqlite_path_of_its_own():
+    """Every Gradebook(...) and nbgrader run in the engine goes through db_url (else --db would miss it)."""
+    offenders = []
+    for path in (ROOT / "autograder").rglob("*.py"):
+        text = path.read_text()
+        if "sqlite:///" in text and path.name not in ("nbg.py", "jupyterhub_config.py"):
+            offenders.append(str(path.relative_to(ROOT)))
+    assert not offenders, f"a sqlite URL built outside nbg.db_url: {offenders}"
+
+
+def test_grading_without_scheduler_does_not_import_dask():
+    code = ("import sys; import autograder.cli, autograder.cli.grade, autograder.grading.classrun, "
+            "autograder.grading.exchange; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('dask', 'distributed')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.strip() == "[]", out
