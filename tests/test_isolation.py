@@ -38,6 +38,9 @@ _probe("network tcp", lambda: socket.create_connection(("1.1.1.1", 53), timeout=
 _probe("loopback tcp", lambda: socket.create_connection(("127.0.0.1", 22), timeout=2))
 _probe("be root", lambda: os.getuid() == 0 or 1/0)
 _probe("write own dir", lambda: (_cwd / "scratch.txt").write_text("mine"))
+import tempfile
+_probe("temp file", lambda: tempfile.TemporaryFile().write(b"x"))
+print("PROBE temp dir:", tempfile.gettempdir() == str(_cwd) and "the submission's own folder" or "private")
 print("PROBE cwd:", _cwd, oct(_cwd.stat().st_mode), _cwd.stat().st_uid, os.getuid())
 '''
 
@@ -78,6 +81,9 @@ def test_sandbox_blocks(probe_outputs, probe):
 def test_sandboxed_kernel_still_works(probe_outputs):
     outcomes, lines = probe_outputs
     assert lines["write own dir"] == "ALLOWED"
+    # the shared temp folders are hidden; temp files go to a folder of the kernel's own, not into the submission's
+    # folder (nor fail, as they did where that folder's parents are closed to the kernel's user, on the hub)
+    assert lines["temp file"] == "ALLOWED" and lines["temp dir"] == "private", lines
     assert outcomes["probe"].score == outcomes["other"].score == 17, outcomes
 
 

@@ -148,6 +148,7 @@ def prepare(work: Path, uid: int, gid: int, hide: list[str], check_modules: dict
     package_dir = Path(__file__).resolve().parent.parent   # autograder/
     write_stubs(work / "stub", check_modules, package_dir)
     (work / "home").mkdir(exist_ok=True)
+    (work / "tmp").mkdir(exist_ok=True)   # the kernel's TMPDIR: the shared temp folders are hidden (SHARED_WRITABLE)
     seed_font_cache(work / "home" / ".mpl")
     spec = importlib.util.find_spec("course")
     # (a directory named course/ on sys.path would shadow the package as a namespace package with no origin)
@@ -234,7 +235,7 @@ def kernel_env(spec: dict, environ: dict | None = None) -> dict:
     work = spec["work"]
     env = {
         "HOME": f"{work}/home", "IPYTHONDIR": f"{work}/home/.ipython", "MPLCONFIGDIR": f"{work}/home/.mpl",
-        "PYTHONPATH": f"{work}/stub", "PATH": environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": f"{work}/stub", "PATH": environ.get("PATH", "/usr/bin:/bin"), "TMPDIR": f"{work}/tmp",
     }
     # JPY_PARENT_PID: ipykernel exits by itself when that process (the worker) is gone, e.g. after a kill -9
     env.update({k: v for k, v in environ.items() if k in ("NBGRADER_EXECUTION", "BACKPROP_JUDGE", "LANG",

@@ -81,6 +81,8 @@ def child(req: dict, base_path: list[str]) -> None:
         env = req["env"]
         os.environ.clear()
         os.environ.update(env)
+        import tempfile
+        tempfile.tempdir = None   # chosen again from the kernel's own TMPDIR
         os.setgroups([])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
