@@ -128,7 +128,10 @@ def _kill_when_running(client, done: threading.Event, wanted=lambda key: True, t
                     continue
                 try:
                     kids = psutil.Process(pid).children(recursive=True)
-                    running = any("ipykernel" in " ".join(p.cmdline()) for p in kids)
+                    # a kernel: ipykernel's own command line, or (forked by the worker's fork server, which keeps
+                    # the zygote's command line) the sandbox launcher that jupyter_client started for it
+                    running = any(w in " ".join(p.cmdline()) for p in kids
+                                  for w in ("ipykernel", "autograder.grading.sandbox"))
                 except psutil.Error:
                     continue
                 if running:
