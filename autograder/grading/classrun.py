@@ -23,11 +23,10 @@ from pathlib import Path
 from nbgrader.api import Gradebook
 
 from ..outcome import GRADE_AGAIN, Outcome
-from ..report.page import write_report
 from . import nbg, sandbox
 from .gradebook import collect_retrying, retry_locked
 from .pool import WorkerPool
-from .publish import mark_csv, pending_line, save_outcomes
+from .publish import finish_run, mark_csv, pending_line
 from .submission import Limits, autograde_one
 from .written import SAVED, keep_record, restore_manual, save_manual
 
@@ -173,12 +172,7 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
         pool.run({"op": "export", "to": str(course / "grades.csv")}, timeout=600)
     keep_record(course, manual)
     mark_csv(course / "grades.csv", outcomes)
-    save_outcomes(course, outcomes)
-    try:
-        write_report(course, outcomes)
-    except Exception as e:  # a figure must never cost the grades
-        log(f"warning: the class report could not be written: {type(e).__name__}: {e}")
-    return sorted(outcomes, key=lambda o: (o.assignment, o.student))
+    return finish_run(course, outcomes, log)
 
 
 def summary(outcomes: list[Outcome], course: Path | None = None) -> str:

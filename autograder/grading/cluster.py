@@ -24,9 +24,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..outcome import GRADE_AGAIN, Outcome
-from ..report.page import write_report
 from . import nbg
-from .publish import export_grades, save_outcomes
+from .publish import export_grades, finish_run
 from .submission import Limits
 from .written import SAVED, keep_record
 
@@ -201,12 +200,7 @@ def grade(course: Path, assignments: list[str], scheduler: str, limits: Limits |
         log(f"warning: {unsandboxed} submission(s) were graded with kernels NOT sandboxed on their Dask worker")
     keep_record(course, manual)
     export_grades(course, outcomes)
-    save_outcomes(course, outcomes)
-    try:
-        write_report(course, outcomes)
-    except Exception as e:  # a figure must never cost the grades
-        log(f"warning: the class report could not be written: {type(e).__name__}: {e}")
-    return sorted(outcomes, key=lambda o: (o.assignment, o.student))
+    return finish_run(course, outcomes, log)
 
 
 def _progress(done: int, total: int, seconds: float) -> None:

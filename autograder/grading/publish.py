@@ -138,7 +138,6 @@ def export_grades(course: Path, outcomes: list[Outcome]) -> Path:
 def publish(course: Path, assignments: list[str] | None = None, log=print) -> list[Outcome]:
     """Feedback, grades.csv, outcomes.json and report.html again from the gradebook, for ``assignments`` (default:
     every assignment in outcomes.json). Returns the refreshed outcomes of those assignments."""
-    from ..report.page import write_report
     from ..report.table import table
 
     course = Path(course).resolve()
@@ -153,10 +152,24 @@ def publish(course: Path, assignments: list[str] | None = None, log=print) -> li
     save_outcomes(course, mine)
     everyone = load_outcomes(course)
     export_grades(course, everyone)
-    try:
-        write_report(course, everyone)
-    except Exception as e:  # a figure must never cost the grades
-        log(f"warning: the class report could not be written: {type(e).__name__}: {e}")
+    report_or_warn(course, everyone, log)
     log(table(sorted(mine, key=lambda o: (o.assignment, o.student))))
     log(pending_line(mine, course) or "every written answer has been graded by a person")
     return mine
+
+
+def report_or_warn(course: Path, outcomes: list[Outcome], log=print) -> None:
+    """The class report (report.html and its figures); a figure must never cost the grades, so a failure is a warning."""
+    from ..report.page import write_report
+
+    try:
+        write_report(course, outcomes)
+    except Exception as e:  # noqa: BLE001
+        log(f"warning: the class report could not be written: {type(e).__name__}: {e}")
+
+
+def finish_run(course: Path, outcomes: list[Outcome], log=print) -> list[Outcome]:
+    """The end of a class run (local pool or Dask), after grades.csv: outcomes.json and the report; the outcomes sorted."""
+    save_outcomes(course, outcomes)
+    report_or_warn(course, outcomes, log)
+    return sorted(outcomes, key=lambda o: (o.assignment, o.student))
