@@ -98,6 +98,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 'setuptools>=77'
 	$(PY) -m pip install --quiet -e '.[browser,hub,cluster]'
+	$(PY) -m autograder.deferred_imports install   # 1.1 s less CPU for every Jupyter and nbgrader process
 	touch $@
 
 chromium:

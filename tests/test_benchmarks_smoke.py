@@ -51,6 +51,12 @@ def test_trainer_runs_without_torch_and_says_so():
     assert any(n == "numpy/floor" for n, _ in lines), out
 
 
+def test_startup_quick_prints_the_deferred_import_and_alembic_ratios():
+    out = run([str(BENCH / "startup.py"), "--quick"])
+    names = [n for n, _, _ in ratios(out)]
+    assert names == ["startup CPU deferred/eager", "new gradebook's revision in-process/alembic program"], out
+
+
 def test_numgrad_quick_prints_ratios():
     out = run([str(BENCH / "numgrad.py"), "--quick"])
     found = ratios(out)

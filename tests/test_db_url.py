@@ -37,3 +37,21 @@ def test_grading_without_scheduler_does_not_import_dask():
             "('dask', 'distributed')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "[]", out
+
+
+def test_the_in_process_alembic_head_is_what_the_alembic_program_says(tmp_path):
+    """Workers stamp new gradebooks with ``nbg.alembic_head`` instead of running ``alembic heads``: same revision."""
+    from nbgrader.api import Gradebook
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    with _temp_alembic_ini(f"sqlite:///{tmp_path / 'probe.db'}") as ini:
+        said = subprocess.run([str(nbg.BIN / "alembic"), "-c", ini, "heads"], capture_output=True, text=True,
+                              check=True, env=nbg.env()).stdout.split()[0]
+    assert nbg.alembic_head() == said
+    code = ("import sys; from autograder.grading import nbg; nbg.in_process_alembic_head(); "
+            "from nbgrader.api import Gradebook; Gradebook(sys.argv[1]).close()")
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    subprocess.run([sys.executable, "-c", code, url], check=True, cwd=ROOT, env={**nbg.env(), "PATH": "/usr/bin:/bin"})
+    with Gradebook(url) as gb:   # made without an alembic program on PATH; nbgrader opens it as its own
+        from sqlalchemy import text
+        assert gb.db.execute(text("SELECT version_num FROM alembic_version")).scalar() == said

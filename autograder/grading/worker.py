@@ -32,7 +32,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from .nbg import db_url
+from .nbg import db_url, in_process_alembic_head
 
 LOG_LIMIT = 20_000   # characters of nbgrader's log sent back per task (the tail)
 READY = "worker ready"
@@ -136,6 +136,7 @@ def main(argv=None) -> None:
     import nbgrader.apps  # noqa: F401  (the import this process exists to pay once)
 
     share_gradebook_engines()
+    in_process_alembic_head()   # each new gradebook (generate_assignment in a fresh course) without an alembic program
 
     base = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     zygote = None
