@@ -37,7 +37,10 @@ DEMO_STUDENTS = {
 }
 
 
-def build(root: Path = nbg.ROOT, only: list[str] | None = None, solutions: bool = True, log=print) -> None:
+def build(root: Path = nbg.ROOT, only: list[str] | None = None, solutions: bool = True, execute: bool = True,
+          log=print) -> None:
+    """``execute=False`` writes solutions/ without running them (nbgrader's ``Execute.enabled``): the same cells and
+    metadata, no outputs; tests/test_sync.py compares only those, and the commands' output is the committed copy's."""
     names = only or nbg.assignments(root)
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "gradebook.db"
@@ -45,8 +48,9 @@ def build(root: Path = nbg.ROOT, only: list[str] | None = None, solutions: bool 
             log(f"release/{a}: nbgrader generate_assignment")
             nbg.run(["generate_assignment", a, "--force"], cwd=root, db=db)
             if solutions:
-                log(f"solutions/{a}: nbgrader generate_solution (executes the notebook)")
-                nbg.run(["generate_solution", a, "--force"], cwd=root, db=db, timeout=600)
+                log(f"solutions/{a}: nbgrader generate_solution" + (" (executes the notebook)" if execute else ""))
+                nbg.run(["generate_solution", a, "--force", *([] if execute else ["--Execute.enabled=False"])],
+                        cwd=root, db=db, timeout=600)
     if only is None:  # drop what no longer has a source
         for folder in ("release", "solutions"):
             for p in (root / folder).iterdir() if (root / folder).exists() else []:
