@@ -15,7 +15,7 @@ LAYERS = [
     {"autograder.grading", "autograder.hub"},   # hub: provisions and runs the demo JupyterHub, uses grading
     {"autograder.report"},
     {"autograder.checks"},
-    {"autograder.reference", "autograder.protocol", "autograder.outcome"},
+    {"autograder.reference", "autograder.protocol", "autograder.outcome", "autograder.deferred_imports"},
 ]
 MAX_LINES = 400
 

@@ -17,6 +17,7 @@ import signal
 import threading
 import time
 
+import nbformat
 import pytest
 
 from autograder.authoring import build
@@ -120,8 +121,10 @@ def _kill_when_running(client, done: threading.Event, wanted=lambda key: True, t
         busy = {addr: keys for addr, keys in client.processing().items() if any(wanted(str(k)) for k in keys)}
         pids = client.run(os.getpid, workers=list(busy), on_error="ignore") if busy else {}
         for addr, keys in busy.items():
+            if not all(wanted(str(k)) for k in keys):
+                continue   # that worker also holds a task not to be killed: wait until the wanted one is alone
             for key in keys:
-                if not wanted(str(key)) or not isinstance(pids.get(addr), int):
+                if not isinstance(pids.get(addr), int):
                     continue
                 pid = pids[addr]
                 if (str(key), pid) in killed:
@@ -158,8 +161,19 @@ def _grade_in_thread(course, assignments, client):
     return t, done, result
 
 
+def _busy_for(submitted, student: str, seconds: int) -> None:
+    """One more cell (no points) at the end of ``student``'s 01 notebook: its kernel runs ``seconds`` longer, so a
+    test that kills a running kernel's worker finds one (the notebook itself now runs in well under a second)."""
+    path = submitted / student / "01_chain_rule" / "01_chain_rule.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})"))
+    nbformat.write(nb, path)
+
+
 def test_a_worker_killed_mid_submission_is_graded_again_elsewhere(tmp_path, client):
-    course = classrun.prepare(tmp_path / "course", ROOT, submitted=build.DEMO_DIR)
+    submitted = _class(tmp_path, {s: s for s in ("ada", "ben", "cy", "dee")}, ["01_chain_rule"])
+    _busy_for(submitted, "ben", 5)
+    course = classrun.prepare(tmp_path / "course", ROOT, submitted=submitted)
     t, done, result = _grade_in_thread(course, ["01_chain_rule"], client)
     killed = _kill_when_running(client, done)
     t.join(timeout=1800)
@@ -177,6 +191,7 @@ def test_a_worker_killed_mid_submission_is_graded_again_elsewhere(tmp_path, clie
 
 def test_a_submission_that_kills_its_worker_twice_is_not_graded_with_the_reason(tmp_path, client):
     submitted = _class(tmp_path, {"ada": "ada", "zed": "ada"}, ["01_chain_rule"])
+    _busy_for(submitted, "zed", 20)   # so each kill finds zed's kernel running
     course = classrun.prepare(tmp_path / "course", ROOT, submitted=submitted)
     t, done, result = _grade_in_thread(course, ["01_chain_rule"], client)
     killed = _kill_when_running(client, done, wanted=lambda key: "-zed-" in key, times=3)
