@@ -25,14 +25,20 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme, ClearHiddenTests,
                                     Execute]
 
-# Autograde: students cannot escape a test by deleting its cell, and every cell has a time limit.
+# Autograde: students cannot escape a test by deleting its cell (put back where it was, even after a read-only cell,
+# where nbgrader's own OverwriteCells fails: autograder/grading/restore.py), and every cell has a time limit.
+from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds, OverwriteKernelspec  # noqa: E402
+
+from autograder.grading.restore import RestoreDeletedCells  # noqa: E402
+
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells,
+                                      CheckCellMetadata]
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 # ... and graders see each written answer's model answer and rubric under it in the formgrader (never in feedback).
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,  # noqa: E402
-                                    SaveAutoGrades)
+from nbgrader.preprocessors import AssignLatePenalties, IgnorePattern, LimitOutput, SaveAutoGrades  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                                        AssignLatePenalties, CheckCellMetadata, AddRubrics]

@@ -145,7 +145,9 @@ def graded(tmp_path_factory):
         nbformat.write(nb, path)
     course = classrun.prepare(tmp_path_factory.mktemp("course") / "c", ROOT, submitted=sub)
     # isolate=False: this suite shows what the judge alone defends; tests/test_isolation.py covers the sandbox.
-    limits = submission.Limits(notebook_timeout=120, cell_timeout=20, memory_mb=4096, isolate=False)
+    # cell_timeout 10 s: a blank notebook's cells take well under a second; two attacks wedge their kernel
+    # (builtins.isinstance patched) and wait out the limit
+    limits = submission.Limits(notebook_timeout=120, cell_timeout=10, memory_mb=4096, isolate=False)
     return {o.student: o for o in classrun.grade(course, [A], jobs=2, limits=limits, progress=False)}
 
 
@@ -154,6 +156,8 @@ def test_attack_earns_no_more_than_blank(graded, attack):
     blank, o = graded["blank"], graded[attack]
     assert blank.score == 0 and blank.max_score == 19
     assert o.score <= blank.score, (o.score, o.failures)
+    if attack in ("hard_coded", "edited_tests", "deleted_tests"):   # a grade, not "grade again" (never resolved)
+        assert o.status == "graded", (o.status, o.reason)
     assert o.max_score == blank.max_score, "the attack changed the points available"
 
 
@@ -184,7 +188,9 @@ def test_the_judges_zero_is_the_autograders_and_a_clean_resubmission_gets_its_po
     path.parent.mkdir(parents=True)
     nbformat.write(nb, path)
     course = classrun.prepare(tmp_path / "course", ROOT, submitted=tmp_path / "submitted")
-    limits = submission.Limits(notebook_timeout=120, cell_timeout=20, memory_mb=4096, isolate=False)
+    # cell_timeout 10 s: a blank notebook's cells take well under a second; two attacks wedge their kernel
+    # (builtins.isinstance patched) and wait out the limit
+    limits = submission.Limits(notebook_timeout=120, cell_timeout=10, memory_mb=4096, isolate=False)
     (first,) = classrun.grade(course, [A], jobs=1, limits=limits, progress=False, log=lambda *a: None)
     assert first.score == 0 and any(v.startswith("integrity:") for v in first.failures.values()), first.failures
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:

@@ -78,6 +78,12 @@ def resolve_isolation(limits: Limits, log=print) -> Limits:
     return limits
 
 
+def pool_size(jobs: int | None, tasks: int) -> int:
+    """Workers for ``tasks`` submissions: ``jobs`` (default: one per core), never more than there are submissions
+    (each worker and its kernel fork server cost about 1.5 s of CPU to start: regrading one student starts one)."""
+    return max(1, min(jobs or os.cpu_count() or 1, tasks))
+
+
 def autograde_many(course: Path, tasks: list[tuple[str, str]], jobs: int | None = None, limits: Limits | None = None,
                    log=print, progress: bool = True, feedback: bool = False,
                    pool: WorkerPool | None = None, manual: list[dict] | None = None) -> list[Outcome]:
@@ -88,7 +94,7 @@ def autograde_many(course: Path, tasks: list[tuple[str, str]], jobs: int | None 
     ``grade`` and the exchange round trip (autograder/grading/exchange.py)."""
     limits = resolve_isolation(limits or Limits(), log)
     if pool is None:
-        with WorkerPool(course, jobs or os.cpu_count() or 1, limits) as own:
+        with WorkerPool(course, pool_size(jobs, len(tasks)), limits) as own:
             return autograde_many(course, tasks, jobs, limits, log, progress, feedback, own, manual)
     by_sub: dict[tuple[str, str], list[dict]] = {}
     for e in manual or []:
@@ -159,14 +165,14 @@ def grade(course: Path, assignments: list[str], jobs: int | None = None, limits:
     manual-grades.json) and its feedback, then the CSV export."""
     manual = json.loads((course / SAVED).read_text()) if (course / SAVED).exists() else []
     limits = resolve_isolation(limits or Limits(), log)
-    with WorkerPool(course, jobs or os.cpu_count() or 1, limits) as pool:
+    students = sorted(p.name for p in (course / "submitted").iterdir() if p.is_dir())
+    tasks = [(a, s) for a in assignments for s in students]
+    with WorkerPool(course, pool_size(jobs, len(tasks)), limits) as pool:
         for a in assignments:
             pool.run({"op": "generate_assignment", "assignment": a}, timeout=600)
-        students = sorted(p.name for p in (course / "submitted").iterdir() if p.is_dir())
         with Gradebook(nbg.db_url(course)) as gb:
             for s in students:
                 gb.update_or_create_student(s)
-        tasks = [(a, s) for a in assignments for s in students]
         outcomes = autograde_many(course, tasks, jobs, limits, log, progress, feedback=True, pool=pool,
                                   manual=manual)
         pool.run({"op": "export", "to": str(course / "grades.csv")}, timeout=600)
