@@ -42,6 +42,7 @@ The machine may be shared: the load average is printed before each phase, and fi
     .venv/bin/python benchmarks/grading.py --quick        # 6 submissions, one floor repetition (smoke run)
     .venv/bin/python benchmarks/grading.py -n 20 --jobs 2 --keep /tmp/gb   # keep the two course copies
     .venv/bin/python benchmarks/grading.py --jobs 2 --scheduler local:2     # Dask against the local pool only
+    .venv/bin/python benchmarks/grading.py --per-assignment                  # CPU per submission of each notebook
 """
 from __future__ import annotations
 
@@ -343,6 +344,22 @@ def compare_scheduler(work: Path, submitted: Path, assignments: list[str], sched
     return ratio
 
 
+def per_assignment(work: Path, n: int, assignments: list[str], jobs: int, isolate: bool | None) -> None:
+    """One CLI run per assignment, alone: ``CPU per submission [A]: X s`` (all the CLI's CPU / n, as above)."""
+    cpu_per = {}
+    for a in assignments:
+        sub = work / f"submitted-{a}"
+        make_class(sub, n, [a])
+        print(f"[{a}] classrun.grade(jobs={jobs}), {n} submissions ... ({load()})", flush=True)
+        wall, cpu, _, outcomes = run_cli(work / a, sub, [a], jobs, isolate)
+        cpu_per[a] = cpu / n
+        scores = sorted({o.score for o in outcomes})
+        print(f"CPU per submission [{a}]: {cpu / n:.2f} s (wall {wall:.1f} s, CPU {cpu:.1f} s; scores {scores})",
+              flush=True)
+    mean = sum(cpu_per.values()) / len(cpu_per)
+    print(f"CPU per submission [mean over {len(cpu_per)} assignment(s), each run alone]: {mean:.2f} s ({load()})")
+
+
 def _tree_cpu(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` and its live descendants (Linux /proc), 0 when gone."""
     import psutil
@@ -376,8 +393,11 @@ def main(argv=None) -> int:
     ap.add_argument("--scheduler", default=None, metavar="ADDRESS",
                     help="instead of the phases below: the same class on the local pool (--jobs) and on Dask "
                          "(e.g. local:2), and the RATIO dask/local line (the `cluster` extra)")
+    ap.add_argument("--per-assignment", action="store_true",
+                    help="instead of the phases below: one CLI run per assignment (default 8 submissions each, the "
+                         "same mix) and its CPU per submission: what sizing a cluster for all seven notebooks needs")
     args = ap.parse_args(argv)
-    n = args.submissions or (6 if args.quick else 40)
+    n = args.submissions or (6 if args.quick else 8 if args.per_assignment else 40)
     jobs = args.jobs or os.cpu_count() or 1
     reps = 1 if args.quick else 3
 
@@ -404,6 +424,9 @@ def main(argv=None) -> int:
         print(f"work directory: {work}{'' if args.keep else ' (removed at the end)'}\n")
         if args.scheduler:
             compare_scheduler(work, submitted, assignments, args.scheduler, jobs, False if args.no_sandbox else None)
+            return 0
+        if args.per_assignment:
+            per_assignment(work, n, assignments, jobs, False if args.no_sandbox else None)
             return 0
 
         print(f"[1/4] CLI: autograder.grading.classrun.grade(jobs={jobs}) ... ({load()})", flush=True)
