@@ -34,6 +34,34 @@ def test_act_and_slope_right_passes():
     nb04.check_act_and_slope(student_act)
 
 
+def _tails(case, name):
+    """Every entry 10 to 20 away from 0, where sigmoid's and tanh's slopes are 2e-9 down to 1e-17."""
+    shape = (case.integer(1, 4), case.integer(1, 5))
+    return case.rng.choice([-1.0, 1.0], size=shape) * case.rng.uniform(10.0, 20.0, size=shape)
+
+
+def test_act_and_slope_far_in_the_tails_passes(monkeypatch):
+    """A false reject that tests/test_false_rejects.py found (1 of 201 runs): z = [-15.2, 11.2], case seed
+    2586409513, where tanh's slope is below 1e-9 and 1 - tanh(z)^2, right to within one unit in the last place of 1,
+    was 5e-8 off in relative terms against a tolerance of 1e-8. That case, then 300 grids in the tails only."""
+    from autograder.checks import _core, nb04_deep
+
+    monkeypatch.setattr(nb04_deep, "repeat", lambda one, times=5: one(_core.Case(2586409513)))
+    nb04.check_act_and_slope(student_act)
+    monkeypatch.setattr(nb04_deep, "_z_grid", _tails)
+    monkeypatch.setattr(nb04_deep, "repeat", lambda one, times=5: [one(_core.Case()) for _ in range(300)])
+    nb04.check_act_and_slope(student_act)
+
+
+@pytest.mark.parametrize("bug", ACT_BUGS)
+def test_act_and_slope_slips_are_caught_in_the_tails_too(monkeypatch, bug):
+    from autograder.checks import nb04_deep
+
+    monkeypatch.setattr(nb04_deep, "_z_grid", _tails)
+    with pytest.raises(AssertionError, match="differs from the numerical slope"):
+        nb04.check_act_and_slope(lambda z, name: student_act(z, name, bug))
+
+
 @pytest.mark.parametrize("bug", ACT_BUGS)
 def test_act_and_slope_slips_named(bug):
     with pytest.raises(AssertionError, match=ACT_BUGS[bug].replace("(", r"\(").replace(")", r"\)").replace("^", r"\^")):
