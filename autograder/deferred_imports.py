@@ -23,9 +23,6 @@ every interpreter start, before anything else, including in sandboxed kernels, w
 """
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import os
 import sys
 
@@ -35,7 +32,11 @@ INSTALLED_NAME = "backprop_deferred_imports"
 OFF_ENV = "BACKPROP_EAGER_IMPORTS"
 
 
-class _StandInLoader(importlib.abc.Loader):
+# The finder and loader follow importlib's protocols without its abstract base classes, and import importlib's helpers
+# only when the deferred module is imported: importlib.abc pulls in typing, about 12 ms at every interpreter start.
+
+
+class _StandInLoader:
     def __init__(self, real_spec, names):
         self.real_spec, self.names = real_spec, names
 
@@ -43,8 +44,11 @@ class _StandInLoader(importlib.abc.Loader):
         return None   # an ordinary module object
 
     def exec_module(self, module):
+        import importlib.util
+        import threading
+
         real_spec, name = self.real_spec, module.__name__
-        lock = _lock()
+        lock = threading.RLock()
 
         def load():
             with lock:
@@ -78,18 +82,16 @@ class _StandInLoader(importlib.abc.Loader):
         module.__deferred__ = True
 
 
-def _lock():
-    import threading
-    return threading.RLock()
-
-
-class DeferredFinder(importlib.abc.MetaPathFinder):
+class DeferredFinder:
     """Answers the first ``import M`` of each module in ``DEFERRED`` with a stand-in (when M is installed)."""
 
     def find_spec(self, fullname, path=None, target=None):
         names = DEFERRED.get(fullname)
         if names is None or path is not None:
             return None
+        import importlib.machinery
+        import importlib.util
+
         real = importlib.machinery.PathFinder.find_spec(fullname)
         if real is None or real.loader is None:
             return None   # not installed: the import fails as it would without this finder
@@ -124,7 +126,11 @@ def install(site: str | os.PathLike | None = None) -> list[str]:
     pth.write_text(f"import {INSTALLED_NAME}\n")
     for p in (module, pth):
         p.chmod(0o644)
-    return [str(module), str(pth)]
+    # its bytecode now: a venv its users cannot write to (the hub's) would otherwise compile it at every start
+    import py_compile
+    cached = py_compile.compile(str(module), doraise=True)
+    Path(cached).chmod(0o644)
+    return [str(module), str(pth), cached]
 
 
 def status(site: str | os.PathLike | None = None) -> str:

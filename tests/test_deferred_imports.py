@@ -112,3 +112,12 @@ def test_the_course_venv_has_the_hook():
                          capture_output=True, text=True, timeout=120,
                          env={k: v for k, v in os.environ.items() if k != deferred_imports.OFF_ENV})
     assert out.stdout.strip() == "True", out.stderr
+
+
+def test_install_writes_the_bytecode_too(tmp_path):
+    """A venv its users cannot write to (the hub's) would otherwise compile the hook at every interpreter start."""
+    import importlib.util
+
+    paths = deferred_imports.install(tmp_path)
+    assert paths[2] == importlib.util.cache_from_source(str(tmp_path / "backprop_deferred_imports.py"))
+    assert os.path.getsize(paths[2]) > 0
