@@ -17,13 +17,12 @@ import signal
 import threading
 import time
 
-import nbformat
 import pytest
 
 from autograder.authoring import build
 from autograder.grading import classrun, nbg
 from autograder.outcome import GRADE_AGAIN
-from conftest import ROOT
+from conftest import ROOT, keep_busy
 
 import postgres
 
@@ -161,18 +160,9 @@ def _grade_in_thread(course, assignments, client):
     return t, done, result
 
 
-def _busy_for(submitted, student: str, seconds: int) -> None:
-    """One more cell (no points) at the end of ``student``'s 01 notebook: its kernel runs ``seconds`` longer, so a
-    test that kills a running kernel's worker finds one (the notebook itself now runs in well under a second)."""
-    path = submitted / student / "01_chain_rule" / "01_chain_rule.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})"))
-    nbformat.write(nb, path)
-
-
 def test_a_worker_killed_mid_submission_is_graded_again_elsewhere(tmp_path, client):
     submitted = _class(tmp_path, {s: s for s in ("ada", "ben", "cy", "dee")}, ["01_chain_rule"])
-    _busy_for(submitted, "ben", 5)
+    keep_busy(submitted / "ben" / "01_chain_rule" / "01_chain_rule.ipynb", 5)
     course = classrun.prepare(tmp_path / "course", ROOT, submitted=submitted)
     t, done, result = _grade_in_thread(course, ["01_chain_rule"], client)
     killed = _kill_when_running(client, done)
@@ -191,7 +181,7 @@ def test_a_worker_killed_mid_submission_is_graded_again_elsewhere(tmp_path, clie
 
 def test_a_submission_that_kills_its_worker_twice_is_not_graded_with_the_reason(tmp_path, client):
     submitted = _class(tmp_path, {"ada": "ada", "zed": "ada"}, ["01_chain_rule"])
-    _busy_for(submitted, "zed", 20)   # so each kill finds zed's kernel running
+    keep_busy(submitted / "zed" / "01_chain_rule" / "01_chain_rule.ipynb", 20)   # each kill finds zed's kernel running
     course = classrun.prepare(tmp_path / "course", ROOT, submitted=submitted)
     t, done, result = _grade_in_thread(course, ["01_chain_rule"], client)
     killed = _kill_when_running(client, done, wanted=lambda key: "-zed-" in key, times=3)
