@@ -9,16 +9,6 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-def keep_busy(notebook: Path, seconds: int) -> None:
-    """One more cell (no points) at the end of ``notebook``: its kernel runs ``seconds`` longer, so a test that kills
-    a running kernel (or its worker) finds one; a demo notebook alone now runs in well under a second."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})"))
-    nbformat.write(nb, notebook)
-
-
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

@@ -22,7 +22,8 @@ import pytest
 from autograder.authoring import build
 from autograder.grading import classrun, nbg
 from autograder.outcome import GRADE_AGAIN
-from conftest import ROOT, keep_busy
+from busy import keep_busy
+from conftest import ROOT
 
 import postgres
 

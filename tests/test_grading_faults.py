@@ -23,7 +23,8 @@ from autograder.cli import main as cli_main
 from autograder.grading import classrun, nbg
 from autograder.grading.procs import descendants
 from autograder.outcome import GRADE_AGAIN
-from conftest import ROOT, keep_busy
+from busy import keep_busy
+from conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
