@@ -95,6 +95,12 @@ def test_a_ta_grades_a_written_answer_and_the_feedback_shows_it(page, lab, grade
     # his answer, the rubric under it, and the score box for the written answer
     score = fg.locator(f"input.score#{Q}")
     score.wait_for()
+    # The formgrader binds its score and comment boxes to the gradebook only once its page has fetched the grades and
+    # comments (formgrade.js, FormGrader.loadGrades); a value typed before that is never saved and is wiped by the
+    # render. A TA cannot type that fast, a test can: wait as the page does.
+    page.locator("iframe[src$='/formgrader']").element_handle().content_frame().wait_for_function(
+        "() => typeof formgrader !== 'undefined' && formgrader.grades && formgrader.grades.loaded"
+        " && formgrader.comments && formgrader.comments.loaded", timeout=30_000)
     rubric = fg.locator(".text_cell_render", has_text="For graders only")
     assert "Rubric (2 points)" in rubric.inner_text() and "1 point:" in rubric.inner_text()
     answer = fg.locator(".nbgrader_cell", has=fg.locator(f"input.score#{Q}")).locator(".panel-body")
