@@ -15,10 +15,11 @@ demo: $(STAMP)
 	$(PY) -m autograder demo
 
 ## make test: the whole suite (installs chromium with apt when missing, for the browser tests), on every core with
-## pytest-xdist; each test file stays on one worker (--dist loadfile), so its module fixtures are built once
+## pytest-xdist; each test file stays on one worker (--dist loadfile), so its module fixtures are built once, and the
+## longest files go first (tests/conftest.py's order; xdist's own reordering, by number of tests, is switched off)
 TEST_JOBS ?= auto
 test: $(STAMP) chromium
-	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
 ## make test-hub: the JupyterHub end-to-end browser test (root; builds the hub and student venvs on first run)
 test-hub: $(STAMP) chromium
