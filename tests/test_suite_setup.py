@@ -1,4 +1,4 @@
-"""How `make test` spreads the suite over the cores: whole files per worker, the longest first (tests/conftest.py).
+"""How `make test` spreads the suite over the cores: whole files per worker, the longest first (tests/suite_order.py).
 
 pytest-xdist >= 3.8 reorders files by their number of tests unless told not to, and a stale name in LONG_FILES would
 silently send that file to the back: both leave a worker idle at the end of the run, and nothing else would notice.
@@ -6,8 +6,9 @@ silently send that file to the back: both leave a worker idle at the end of the 
 import re
 from pathlib import Path
 
-import conftest
-from conftest import LONG_FILES, ROOT
+from suite_order import LONG_FILES, TESTS, longest_first
+
+ROOT = TESTS.parent
 
 
 def _make_test_recipe() -> str:
@@ -34,11 +35,11 @@ class _Item:
 
 
 def test_collection_puts_the_longest_files_first_and_keeps_each_files_order():
-    tests = ROOT / "tests"
+    tests = TESTS
     short = [tests / "test_layout.py"] * 2
     items = [_Item(p) for p in short + [tests / "test_nb07.py", tests / "test_cluster.py", tests / "test_cluster.py"]]
     before = list(items)
-    conftest.pytest_collection_modifyitems(None, items)
+    longest_first(items)
     assert [Path(i.fspath).name for i in items] == ["test_cluster.py", "test_cluster.py", "test_nb07.py",
                                                     "test_layout.py", "test_layout.py"]
     assert items[0] is before[3] and items[1] is before[4], "a file's own tests must keep their order"
