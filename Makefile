@@ -14,10 +14,12 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 demo: $(STAMP)
 	$(PY) -m autograder demo
 
-## make test: the whole suite (installs chromium with apt when missing, for the browser tests), on every core with
-## pytest-xdist; each test file stays on one worker (--dist loadfile), so its module fixtures are built once, and the
-## longest files go first (tests/conftest.py's order; xdist's own reordering, by number of tests, is switched off)
-TEST_JOBS ?= auto
+## make test: the whole suite (installs chromium with apt when missing, for the browser tests) with pytest-xdist, one
+## worker more than there are cores: about a quarter of the suite is waiting (servers and browsers starting, time
+## limits, kill tests), which the extra worker fills (docs/performance.md, section 5). Each test file stays on one
+## worker (--dist loadfile), so its module fixtures are built once, and the longest files go first (tests/suite_order.py;
+## xdist's own reordering, by number of tests, is switched off). make test TEST_JOBS=1 runs it on one.
+TEST_JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: $(STAMP) chromium
 	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder
 
