@@ -150,7 +150,7 @@ def run_sequential(work: Path, submitted: Path, assignments: list[str], timeout:
 
     def step(name, args, **kw):
         t, c = time.perf_counter(), child_cpu()
-        nbg.run(args, cwd=course, db=db, **kw)
+        nbg.run(args, cwd=course, db=db, plain=True, **kw)
         times[name] += time.perf_counter() - t
         cpu[name] += child_cpu() - c
 
@@ -210,7 +210,7 @@ def trivial_nbgrader(work: Path, reps: int, students: int) -> tuple[float, float
     nbauthor.notebook([nbauthor.tests("test_trivial", 1, "assert 1 + 1 == 2")],
                       course / "source" / "floor" / "floor.ipynb")
     db = course / "gradebook.db"
-    nbg.run(["generate_assignment", "floor", "--force"], cwd=course, db=db)
+    nbg.run(["generate_assignment", "floor", "--force"], cwd=course, db=db, plain=True)
     release = nbformat.read(course / "release" / "floor" / "floor.ipynb", as_version=4)
     for i in range(students):
         path = course / "submitted" / f"f{i:03d}" / "floor" / "floor.ipynb"
@@ -219,10 +219,10 @@ def trivial_nbgrader(work: Path, reps: int, students: int) -> tuple[float, float
     one, one_cpu = float("inf"), float("inf")
     for _ in range(reps):
         t, c = time.perf_counter(), child_cpu()
-        nbg.run(["autograde", "floor", "--student=f000", "--force"], cwd=course, db=db, timeout=120)
+        nbg.run(["autograde", "floor", "--student=f000", "--force"], cwd=course, db=db, timeout=120, plain=True)
         one, one_cpu = min(one, time.perf_counter() - t), min(one_cpu, child_cpu() - c)
     t, c = time.perf_counter(), child_cpu()
-    nbg.run(["autograde", "floor", "--force"], cwd=course, db=db, timeout=600)
+    nbg.run(["autograde", "floor", "--force"], cwd=course, db=db, timeout=600, plain=True)
     many, many_cpu = (time.perf_counter() - t) / students, (child_cpu() - c) / students
     worker, worker_cpu = trivial_worker(course, students)
     return one, one_cpu, many, many_cpu, worker, worker_cpu

@@ -55,3 +55,26 @@ def test_the_in_process_alembic_head_is_what_the_alembic_program_says(tmp_path):
     with Gradebook(url) as gb:   # made without an alembic program on PATH; nbgrader opens it as its own
         from sqlalchemy import text
         assert gb.db.execute(text("SELECT version_num FROM alembic_version")).scalar() == said
+
+
+def test_nbgrader_steps_stamp_a_new_gradebook_without_the_alembic_program(tmp_path):
+    """``nbg.run`` (build, exchange, zip intake, the cluster's generate_assignment) starts nbgrader with the revision
+    read in-process; ``plain`` is nbgrader's own program, which asks an ``alembic`` program (the spy proves it would
+    be seen)."""
+    from nbgrader.api import Gradebook
+    from sqlalchemy import text
+
+    spy_bin, calls = tmp_path / "spy", tmp_path / "alembic-calls"
+    spy_bin.mkdir()
+    (spy_bin / "alembic").write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\nexec {nbg.BIN / 'alembic'} \"$@\"\n")
+    (spy_bin / "alembic").chmod(0o755)
+    course = classrun.prepare(tmp_path / "course", ROOT)
+    path = f"{spy_bin}{os.pathsep}{nbg.env()['PATH']}"
+    for plain, db in ((True, tmp_path / "plain.db"), (False, tmp_path / "ours.db")):
+        calls.unlink(missing_ok=True)
+        nbg.run(["generate_assignment", "01_chain_rule", "--force"], cwd=course, db=db, plain=plain,
+                extra_env={"PATH": path})
+        assert calls.exists() == plain, f"plain={plain}: alembic program called: {calls.exists()}"
+        with Gradebook(f"sqlite:///{db}") as gb:
+            assert gb.db.execute(text("SELECT version_num FROM alembic_version")).scalar() == nbg.alembic_head()
+            assert [a.name for a in gb.assignments] == ["01_chain_rule"]

@@ -9,6 +9,7 @@ breaks the protocol). Tasks:
 
     {"op": "autograde", "assignment": A, "student": S, "config": {...}, "env": {...}}
     {"op": "generate_assignment", "assignment": A}
+    {"op": "generate_solution", "assignment": A}          (make build: autograder/authoring/build.py)
     {"op": "generate_feedback", "assignment": A, "student": S}
     {"op": "export", "to": PATH}
     answer: {"success": bool, "log": str, "error": str}
@@ -74,6 +75,14 @@ def run_task(base, course: Path, task: dict) -> dict:
             return api.autograde(task["assignment"], task["student"], force=True, create=True)
         if op == "generate_assignment":
             return api.generate_assignment(task["assignment"], force=True, create=True)
+        if op == "generate_solution":   # nbgrader's API has no call for it: what its app does, as generate_assignment
+            from nbgrader.converters import GenerateSolution
+            from nbgrader.utils import capture_log, temp_attrs
+
+            with temp_attrs(api.coursedir, assignment_id=task["assignment"]):
+                app = GenerateSolution(coursedir=api.coursedir, parent=api)
+                app.force = True
+                return capture_log(app)
         if op == "generate_feedback":
             return api.generate_feedback(task["assignment"], task.get("student"), force=True)
         if op == "export":
