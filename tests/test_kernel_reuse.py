@@ -94,3 +94,47 @@ def test_next_submission_on_the_same_worker_sees_nothing(tmp_path):
     assert _probe_line(graded) == "PROBE clean"
     assert (outcomes["a_tamper"].score, outcomes["b_probe"].score) == (17.0, 12.0), outcomes
     assert not any(p.name == "left-by-a.txt" for p in (course / "autograded").rglob("*") if "b_probe" in p.parts)
+
+
+DIGITS_TAMPER = ("from course import digits as _d\nprint('DIGITS', _d._read.cache_info().currsize)\n"
+                 "_d._read(str(_d.mnist_path()))[:] = 0   # the table every load_mnist of this kernel reads")
+DIGITS_PROBE = ("from course import digits as _d\n"
+                "print('DIGITS', _d._read.cache_info().currsize, float(_d.load_mnist(50, 0)[0].sum()) > 0)")
+
+
+def _digits_line(nb) -> str:
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    return next((ln for ln in text.splitlines() if ln.startswith("DIGITS")), "DIGITS probe did not run")
+
+
+def _first(nb, code: str):
+    nb = copy.deepcopy(nb)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(code))
+    return nb
+
+
+@pytest.mark.skipif(not sandbox.available()[0], reason=f"sandbox unavailable: {sandbox.available()[1]}")
+def test_the_digits_are_read_once_by_the_fork_server_only_for_notebooks_that_load_them(tmp_path):
+    """04 loads the digits: its kernels find them read before their first cell (the fork server read them once), A
+    overwrites its copy and B, forked next from the same server, still reads the real images and gets its grade. 01
+    does not: a worker grading only 01 never reads them."""
+    limits = submission.Limits(notebook_timeout=300, cell_timeout=60, isolate=True)
+    d4 = "04_initialization"
+    ada4 = nbformat.read(build.DEMO_DIR / "ada" / d4 / f"{d4}.ipynb", as_version=4)
+    ada1 = nbformat.read(build.DEMO_DIR / "ada" / A / f"{A}.ipynb", as_version=4)
+    lines = {}
+    classes = ((A, {"c_01": _first(ada1, DIGITS_PROBE)}),
+               (d4, {"a_tamper": _first(ada4, DIGITS_TAMPER), "b_probe": _first(ada4, DIGITS_PROBE)}))
+    for assignment, students in classes:
+        sub = tmp_path / assignment / "submitted"
+        for student, nb in students.items():
+            (sub / student / assignment).mkdir(parents=True)
+            nbformat.write(nb, sub / student / assignment / f"{assignment}.ipynb")
+        course = classrun.prepare(tmp_path / assignment / "course", ROOT, submitted=sub)
+        outcomes = {o.student: o for o in classrun.grade(course, [assignment], jobs=1, limits=limits, progress=False)}
+        for student in students:
+            graded = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
+            lines[student] = (_digits_line(graded), outcomes[student].score)
+    assert lines["c_01"][0] == "DIGITS 0 True", lines   # read by the kernel itself, at the probe's own call
+    assert lines["a_tamper"][0] == "DIGITS 1", lines
+    assert lines["b_probe"] == ("DIGITS 1 True", 12.0), lines

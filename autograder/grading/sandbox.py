@@ -249,11 +249,11 @@ def main(argv=None) -> None:
     spec = json.loads(Path(spec_path).read_text())
     zygote = os.environ.get("BACKPROP_ZYGOTE")
     if zygote:   # the worker keeps a fork server: a kernel forked from an interpreter that has imported everything
-        from .zygote import launch
+        from .zygote import PRELOAD_ENV, launch
         cwd = os.getcwd()
         launch(zygote, {"uid": spec["uid"], "gid": spec["gid"], "work": spec["work"], "cwd": cwd,
                         "connection": connection, "mounts": mount_script(spec, cwd), "env": kernel_env(spec),
-                        "extra": extra})
+                        "extra": extra, "preload": [n for n in os.environ.get(PRELOAD_ENV, "").split(",") if n]})
     work = Path(spec["work"])
     copy = work / "connection.json"
     shutil.copy2(connection, copy)

@@ -15,6 +15,7 @@ from ..checks import checks_module
 from ..outcome import Outcome
 from ..protocol.client import JUDGE_ENV
 from . import nbg, sandbox
+from .zygote import PRELOAD_ENV
 
 
 LOCK_RETRIES = 5
@@ -62,6 +63,16 @@ def _check_names(assignment: str) -> dict[str, list[str]]:
     return {mod.__name__.rsplit(".", 1)[-1]: sorted(n for n in dir(mod) if n.startswith("check_"))}
 
 
+def _preloads(course: Path, assignment: str) -> str:
+    """What the worker's kernel fork server should load before forking this assignment's kernels
+    (``zygote.ON_DEMAND``): the digits, when the assignment's notebook loads them."""
+    try:
+        text = (course / "source" / assignment / f"{assignment}.ipynb").read_text()
+    except OSError:
+        return ""
+    return "digits" if "load_mnist(" in text else ""
+
+
 def autograde_one(course: Path, assignment: str, student: str, limits: Limits, worker,
                   root: Path = nbg.ROOT) -> Outcome:
     """Autograde one submission on ``worker`` (a long-lived nbgrader process), with its own judge and, when
@@ -81,6 +92,7 @@ def autograde_one(course: Path, assignment: str, student: str, limits: Limits, w
             uid, gid = worker.claim.uid, worker.claim.gid
             box = sandbox.prepare(work, uid, gid, _hidden_paths(course, root), _check_names(assignment))
             env.update(box["env"])
+            env[PRELOAD_ENV] = _preloads(course, assignment)
             config.update(box["config"])
             address = str(work / "judge.sock")
             os.link(judge.address, address)   # the judge's socket, inside the only directory the kernel can reach
