@@ -138,3 +138,15 @@ def test_the_digits_are_read_once_by_the_fork_server_only_for_notebooks_that_loa
     assert lines["c_01"][0] == "DIGITS 0 True", lines   # read by the kernel itself, at the probe's own call
     assert lines["a_tamper"][0] == "DIGITS 1", lines
     assert lines["b_probe"] == ("DIGITS 1 True", 12.0), lines
+
+
+def test_a_preload_that_fails_costs_only_the_speed_up(monkeypatch, capsys):
+    """The fork server goes on serving (kernels then read for themselves); an unknown name is ignored."""
+    from autograder.grading import zygote
+
+    monkeypatch.setitem(zygote.ON_DEMAND, "broken", ("no_such_module_for_this_test", "preload"))
+    loaded = set()
+    zygote._load_on_demand(["broken", "not-a-preload"], loaded)
+    zygote._load_on_demand(["broken"], loaded)   # tried once, not at every kernel
+    assert loaded == {"broken"}
+    assert capsys.readouterr().err.count("could not preload broken") == 1

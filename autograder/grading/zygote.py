@@ -171,13 +171,17 @@ def serve(path: str) -> None:
 
 
 def _load_on_demand(names: list[str], loaded: set[str]) -> None:
-    """Load the ``ON_DEMAND`` entries a request names (unknown names are ignored), each once."""
+    """Load the ``ON_DEMAND`` entries a request names (unknown names are ignored), each once. A load that fails
+    only costs the speed-up: the kernels then read for themselves (and show the error, if there is one)."""
     import importlib
     for name in names:
         if name in ON_DEMAND and name not in loaded:
-            module, function = ON_DEMAND[name]
-            getattr(importlib.import_module(module), function)()
             loaded.add(name)
+            module, function = ON_DEMAND[name]
+            try:
+                getattr(importlib.import_module(module), function)()
+            except Exception as e:  # noqa: BLE001  (the fork server must outlive any of its optimisations)
+                sys.stderr.write(f"warning: the kernel fork server could not preload {name}: {e!r}\n")
 
 
 def _kill(pid: int) -> None:
