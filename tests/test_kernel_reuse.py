@@ -63,9 +63,9 @@ def _with(nb, code: str):
     return nb
 
 
-def _probe_line(nb) -> str:
+def _probe_line(nb, prefix: str = "PROBE") -> str:
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    return next((ln for ln in text.splitlines() if ln.startswith("PROBE ")), "PROBE did not run")
+    return next((ln for ln in text.splitlines() if ln.startswith(prefix + " ")), f"{prefix} did not run")
 
 
 def test_the_probe_sees_a_shared_kernel(tmp_path):
@@ -102,11 +102,6 @@ DIGITS_PROBE = ("from course import digits as _d\n"
                 "print('DIGITS', _d._read.cache_info().currsize, float(_d.load_mnist(50, 0)[0].sum()) > 0)")
 
 
-def _digits_line(nb) -> str:
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    return next((ln for ln in text.splitlines() if ln.startswith("DIGITS")), "DIGITS probe did not run")
-
-
 def _first(nb, code: str):
     nb = copy.deepcopy(nb)
     nb.cells.insert(0, nbformat.v4.new_code_cell(code))
@@ -134,7 +129,7 @@ def test_the_digits_are_read_once_by_the_fork_server_only_for_notebooks_that_loa
         outcomes = {o.student: o for o in classrun.grade(course, [assignment], jobs=1, limits=limits, progress=False)}
         for student in students:
             graded = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
-            lines[student] = (_digits_line(graded), outcomes[student].score)
+            lines[student] = (_probe_line(graded, "DIGITS"), outcomes[student].score)
     assert lines["c_01"][0] == "DIGITS 0 True", lines   # read by the kernel itself, at the probe's own call
     assert lines["a_tamper"][0] == "DIGITS 1", lines
     assert lines["b_probe"] == ("DIGITS 1 True", 12.0), lines

@@ -2,6 +2,7 @@
 the reason when it could not be graded."""
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -63,9 +64,10 @@ def _check_names(assignment: str) -> dict[str, list[str]]:
     return {mod.__name__.rsplit(".", 1)[-1]: sorted(n for n in dir(mod) if n.startswith("check_"))}
 
 
+@functools.cache
 def _preloads(course: Path, assignment: str) -> str:
     """What the worker's kernel fork server should load before forking this assignment's kernels
-    (``zygote.ON_DEMAND``): the digits, when the assignment's notebook loads them."""
+    (``zygote.ON_DEMAND``): the digits, when the assignment's notebook loads them (read once per class)."""
     try:
         text = (course / "source" / assignment / f"{assignment}.ipynb").read_text()
     except OSError:
