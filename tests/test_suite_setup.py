@@ -18,7 +18,7 @@ def _make_test_recipe() -> str:
     return m.group(1)
 
 
-def test_make_test_keeps_files_whole_and_in_the_conftest_order():
+def test_make_test_keeps_files_whole_and_in_the_suite_order():
     recipe = _make_test_recipe()
     assert "--dist loadfile" in recipe, recipe
     assert "--no-loadscope-reorder" in recipe, f"xdist would put the files with most tests first: {recipe}"
