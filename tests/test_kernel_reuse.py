@@ -145,3 +145,36 @@ def test_a_preload_that_fails_costs_only_the_speed_up(monkeypatch, capsys):
     zygote._load_on_demand(["broken"], loaded)   # tried once, not at every kernel
     assert loaded == {"broken"}
     assert capsys.readouterr().err.count("could not preload broken") == 1
+
+
+def test_the_fork_server_preloads_what_every_kernel_imports_and_starts_no_thread(tmp_path):
+    """``zygote.KERNEL_PRELOAD`` is imported once by the fork server instead of by every kernel: each name on it is
+    one that a plain kernel (not forked) imports by itself after a cell and a traceback, so a name a newer ipykernel or
+    IPython no longer needs fails here instead of staying on the list; loading it in a fresh interpreter, as the fork
+    server does, starts no thread (it forks) and leaves pygments' Python lexer compiled."""
+    import json
+    import subprocess
+    import sys
+
+    from autograder.grading import zygote
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in (   # what a course notebook does: plots, and an error or two
+        "import numpy as np\nimport matplotlib.pyplot as plt\nfrom course import data, plots",
+        "plt.plot(np.arange(3.0))\nplt.show()",
+        "print('.' * 100_000)",   # a message over 64 KB, which the kernel sends without copying
+        "import json\njson.loads('{')",   # a traceback through a library's file, which IPython highlights
+        "import sys\nprint('MODULES', ' '.join(sorted(sys.modules)))")]
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    in_a_kernel = set(_probe_line(nb, "MODULES").split()[1:])
+    assert len(in_a_kernel) > 100, _probe_line(nb, "MODULES")
+    assert set(zygote.KERNEL_PRELOAD) <= in_a_kernel, sorted(set(zygote.KERNEL_PRELOAD) - in_a_kernel)
+    probe = ("import json, sys, threading\nfrom autograder.grading import zygote\nzygote.preload()\n"
+             "from pygments.lexers.python import PythonLexer\n"
+             "print(json.dumps({'threads': threading.active_count(), 'lexer': '_tokens' in PythonLexer.__dict__,"
+             " 'missing': [m for m in zygote.KERNEL_PRELOAD if m not in sys.modules]}))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"threads": 1, "lexer": True, "missing": []}, out.stdout
+    assert "Debugger warning" not in out.stderr, out.stderr   # pydevd's import-time warning stays off

@@ -41,6 +41,17 @@ PRELOAD_ENV = "BACKPROP_PRELOAD"
 ON_DEMAND = {"digits": ("course.digits", "preload")}
 #: Imported once in the zygote; what every course notebook starts with.
 PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "course", "course.data", "course.plots")
+#: What every kernel imported after its start, found by listing a started kernel's modules against the zygote's: the
+#: kernel's debugger support (ipykernel.debugger pulls in debugpy and pydevd whether or not anyone debugs), IPython's
+#: pieces loaded while the shell is built, and what IPython's traceback display loads at a kernel's first error
+#: (stack_data, pygments' Python lexer and terminal formatter): a blank notebook shows a traceback in every cell.
+#: Library modules only, none of which starts a thread or touches the process at import.
+KERNEL_PRELOAD = ("ipykernel.debugger", "psutil", "sqlite3", "pdb", "IPython.core.completerlib",
+                  "IPython.core.debugger", "IPython.core.logger", "IPython.core.oinspect", "IPython.core.pylabtools",
+                  "IPython.extensions.storemagic", "IPython.utils.wildcard", "tornado.gen", "tornado.locks",
+                  "tornado.queues", "tornado.platform.asyncio", "zmq.utils.garbage", "stack_data", "executing",
+                  "asttokens", "pure_eval", "pygments.lexers.python", "pygments.formatters.terminal256",
+                  "pygments.formatters.html")
 _CLONE_NEWNS, _CLONE_NEWNET, _PR_SET_NO_NEW_PRIVS = 0x00020000, 0x40000000, 38
 
 
@@ -60,9 +71,14 @@ def preload() -> list[str]:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")   # pydevd's import warns on stderr otherwise
     import importlib
-    for name in PRELOAD:
+    for name in PRELOAD + KERNEL_PRELOAD:
         importlib.import_module(name)
+    # pygments compiles a lexer's token table at its first instance and keeps it on the class: once here, not at
+    # every kernel's first traceback
+    from pygments.lexers.python import PythonLexer
+    PythonLexer()
     return sys.path[1:]   # the interpreter's path, without this process's working directory
 
 
