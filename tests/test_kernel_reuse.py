@@ -178,3 +178,44 @@ def test_the_fork_server_preloads_what_every_kernel_imports_and_starts_no_thread
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"threads": 1, "lexer": True, "missing": []}, out.stdout
     assert "Debugger warning" not in out.stderr, out.stderr   # pydevd's import-time warning stays off
+
+
+def test_the_fork_servers_traceback_lexer_shows_the_same_tracebacks(tmp_path):
+    """``zygote.reuse_traceback_lexer`` (one lexer class for every frame instead of a new one each) changes no
+    character of what IPython shows: the same two tracebacks, one through a library's file and one through the
+    student's own function, before and after, colours and the highlighted expression included. In a fresh
+    interpreter: the replacement is for the fork server's kernels, not for this test process."""
+    import json
+    import subprocess
+    import sys
+
+    probe = '''
+import json, re, sys
+from IPython.core.ultratb import VerboseTB
+
+def slope(x):
+    return 1 / x
+
+def shown():
+    out = []
+    for call in (lambda: json.loads("{"), lambda: slope(0)):
+        try:
+            call()
+        except Exception:
+            out += VerboseTB().structured_traceback(*sys.exc_info())
+    return re.sub(r" at 0x[0-9a-f]+", "", "\\n".join(out))   # the local variables' reprs name addresses
+
+before = shown()
+from autograder.grading import zygote
+replaced = zygote.reuse_traceback_lexer()
+after = shown()
+print(json.dumps({"replaced": replaced, "same": before == after, "coloured": "\\x1b[" in after,
+                  "frames": after.count("slope")}))
+'''
+    (tmp_path / "probe.py").write_text(probe)   # a file: its frames have source lines to highlight
+    out = subprocess.run([sys.executable, str(tmp_path / "probe.py")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["replaced"] and got["coloured"] and got["frames"] >= 2, got
+    assert got["same"], "the fork server's lexer changed a traceback"

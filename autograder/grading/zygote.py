@@ -79,7 +79,53 @@ def preload() -> list[str]:
     # every kernel's first traceback
     from pygments.lexers.python import PythonLexer
     PythonLexer()
+    reuse_traceback_lexer()
     return sys.path[1:]   # the interpreter's path, without this process's working directory
+
+
+def reuse_traceback_lexer() -> bool:
+    """IPython shows a traceback with stack_data, which highlights each frame's code through a new subclass of
+    pygments' Python lexer made for that frame (``stack_data.utils._pygmented_with_ranges``), and pygments compiles
+    the token table of every new lexer class: about 2.4 ms per frame, twice per error (IPython formats each one for
+    display and again for the kernel's record), most of what a blank notebook's kernel spends. Here the subclass is
+    made once and told each frame's ranges; its output is the same (tests/test_kernel_reuse.py compares both). Only
+    done when stack_data's function is the one this replaces (False otherwise: tracebacks then cost what they did)."""
+    try:
+        import pygments
+        import stack_data.core
+        import stack_data.utils
+        from pygments.lexers import get_lexer_by_name
+    except ImportError:
+        return False
+    original = getattr(stack_data.utils, "_pygmented_with_ranges", None)
+    if original is None or getattr(stack_data.core, "_pygmented_with_ranges", None) is not original:
+        return False
+
+    class RangesLexer(type(get_lexer_by_name("python3"))):
+        ranges: list = []
+
+        def get_tokens(self, text):
+            length = 0
+            for ttype, value in super().get_tokens(text):
+                if any(start <= length < end for start, end in self.ranges):
+                    ttype = ttype.ExecutingNode
+                length += len(value)
+                yield ttype, value
+
+    RangesLexer()   # its token table, compiled now
+
+    def pygmented_with_ranges(formatter, code, ranges):
+        lexer = RangesLexer(stripnl=False)
+        lexer.ranges = ranges
+        try:
+            highlighted = pygments.highlight(code, lexer, formatter)
+        except Exception:  # noqa: BLE001  (as stack_data: code without highlighting rather than no traceback)
+            highlighted = code
+        return highlighted.splitlines()
+
+    pygmented_with_ranges.original = original
+    stack_data.utils._pygmented_with_ranges = stack_data.core._pygmented_with_ranges = pygmented_with_ranges
+    return True
 
 
 def child(req: dict, base_path: list[str]) -> None:
