@@ -77,7 +77,16 @@ def _become_subreaper() -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
 
 
-_become_subreaper()
+@pytest.fixture(scope="module", autouse=True)
+def _subreaper_for_these_tests():
+    """Only while this file's tests run: pytest-xdist imports every test file in every worker, so a call at import
+    made all of them subreapers for the whole run, and a process orphaned anywhere else (a hub's proxy that outlived
+    its JupyterHub) stayed a zombie under them, which JupyterHub's own check took for a live proxy."""
+    import ctypes
+
+    _become_subreaper()
+    yield
+    ctypes.CDLL(None, use_errno=True).prctl(36, 0, 0, 0, 0)
 
 
 def _ours_running() -> set[tuple[int, str]]:
@@ -160,7 +169,13 @@ def test_the_scan_sees_what_a_dead_parent_left_behind():
 def test_interrupted_run_leaves_nothing_and_the_rerun_finishes_the_class(tmp_path, sig):
     before = _ours_running()
     course = tmp_path / "D"
-    proc = _cli(course, A1)
+    submitted = tmp_path / "submitted"   # the demo class of 01, each notebook 4 s longer: Ctrl-C finds it mid-class
+    for student in ("ada", "ben", "cy", "dee"):
+        (submitted / student / A1).mkdir(parents=True)
+        nb = submitted / student / A1 / f"{A1}.ipynb"
+        nb.write_bytes((build.DEMO_DIR / student / A1 / f"{A1}.ipynb").read_bytes())
+        keep_busy(nb, 4)
+    proc = _cli(course, A1, submitted=submitted)
     _wait_for_kernels(proc, before)
     t0 = time.monotonic()
     proc.send_signal(sig)
@@ -172,7 +187,7 @@ def test_interrupted_run_leaves_nothing_and_the_rerun_finishes_the_class(tmp_pat
         assert "grading it a second time" not in out, f"Ctrl-C started the submissions in flight again:\n{out[-2000:]}"
     left = _wait_gone(before, 30)
     assert not left, f"still running after {sig.name}: {left}"
-    again = _cli(course, A1)
+    again = _cli(course, A1, submitted=submitted)
     assert again.wait(600) == 0, (tmp_path / "D.out").read_text()[-3000:]
     assert _grades(course) == {k: v for k, v in EXPECTED.items() if k[0] == A1}
 

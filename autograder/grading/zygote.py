@@ -45,7 +45,7 @@ PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "course", "course.data", 
 #: kernel's debugger support (ipykernel.debugger pulls in debugpy and pydevd whether or not anyone debugs), IPython's
 #: pieces loaded while the shell is built, and what IPython's traceback display loads at a kernel's first error
 #: (stack_data, pygments' Python lexer and terminal formatter): a blank notebook shows a traceback in every cell.
-#: Library modules only, none of which starts a thread or touches the process at import.
+#: Library modules only; none starts a thread at import (tests/test_kernel_reuse.py checks both).
 KERNEL_PRELOAD = ("ipykernel.debugger", "psutil", "sqlite3", "pdb", "IPython.core.completerlib",
                   "IPython.core.debugger", "IPython.core.logger", "IPython.core.oinspect", "IPython.core.pylabtools",
                   "IPython.extensions.storemagic", "IPython.utils.wildcard", "tornado.gen", "tornado.locks",
@@ -87,7 +87,7 @@ def reuse_traceback_lexer() -> bool:
     """IPython shows a traceback with stack_data, which highlights each frame's code through a new subclass of
     pygments' Python lexer made for that frame (``stack_data.utils._pygmented_with_ranges``), and pygments compiles
     the token table of every new lexer class: about 2.4 ms per frame, twice per error (IPython formats each one for
-    display and again for the kernel's record), most of what a blank notebook's kernel spends. Here the subclass is
+    display and again for the kernel's record): dozens of times for a blank notebook. Here the subclass is
     made once and told each frame's ranges; its output is the same (tests/test_kernel_reuse.py compares both). Only
     done when stack_data's function is the one this replaces (False otherwise: tracebacks then cost what they did)."""
     try:
