@@ -51,9 +51,12 @@ def _is_kernel(pid: int, cmd: str) -> bool:
 
 def _cli(course: Path, *assignments: str, submitted: Path = build.DEMO_DIR) -> subprocess.Popen:
     out = open(course.parent / f"{course.name}.out", "w")
+    # Ctrl-C as in a terminal, even when this run inherited SIGINT ignored (a job started in the background by a
+    # shell without job control): Python only turns SIGINT into KeyboardInterrupt when it starts with the default
     return subprocess.Popen([sys.executable, "-m", "autograder", "grade", "--submitted", str(submitted),
                              "--course", str(course), "--jobs", "2", *assignments],
-                            cwd=ROOT, env=nbg.env(), stdout=out, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, env=nbg.env(), stdout=out, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _grades(course: Path) -> dict:

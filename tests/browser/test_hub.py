@@ -400,7 +400,9 @@ def test_make_hub_prints_the_url_and_logins_and_stops_on_ctrl_c():
     root, prefix = Path(f"/srv/bpfs-hub-cli-{uuid.uuid4().hex[:6]}"), "bpfs-hub-c-"
     common = ["--root", str(root), "--prefix", prefix, "--hide", str(ROOT.parent)]
     cmd = [sys.executable, "-m", "autograder", "hub", "run", *common, "--port", "0", "--assignment", ASSIGNMENT]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Ctrl-C as in a terminal, even when this run inherited SIGINT ignored (a background job without job control)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         said, deadline = [], time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
