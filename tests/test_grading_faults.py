@@ -69,14 +69,14 @@ def _grades(course: Path) -> dict:
     return {k: float(r["score"]) for k, r in zip(keys, rows)}
 
 
-def _become_subreaper() -> None:
+def _subreaper(on: bool) -> None:
     """Orphans of the runs this test process starts (a killed CLI's workers, judges and kernels) are re-parented to it
     instead of to init (Linux's PR_SET_CHILD_SUBREAPER), so they stay among its descendants. The scan below then sees
     this test's processes and nobody else's: it can run beside other gradings (pytest-xdist, an instructor's run)."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(36, 1, 0, 0, 0) != 0:   # PR_SET_CHILD_SUBREAPER
+    if libc.prctl(36, int(on), 0, 0, 0) != 0:   # PR_SET_CHILD_SUBREAPER
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
 
 
@@ -85,16 +85,14 @@ def _subreaper_for_these_tests():
     """Only while this file's tests run: pytest-xdist imports every test file in every worker, so a call at import
     made all of them subreapers for the whole run, and a process orphaned anywhere else (a hub's proxy that outlived
     its JupyterHub) stayed a zombie under them, which JupyterHub's own check took for a live proxy."""
-    import ctypes
-
-    _become_subreaper()
+    _subreaper(True)
     yield
-    ctypes.CDLL(None, use_errno=True).prctl(36, 0, 0, 0, 0)
+    _subreaper(False)
 
 
 def _ours_running() -> set[tuple[int, str]]:
     """Our grading processes below this test process (workers, judges, sandbox launchers, kernels), by pid; a process
-    orphaned by a killed CLI counts too (``_become_subreaper``). Zombies do not count."""
+    orphaned by a killed CLI counts too (``_subreaper``). Zombies do not count."""
     found = set()
     for pid in descendants(os.getpid()):
         try:

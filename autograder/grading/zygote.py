@@ -123,7 +123,6 @@ def reuse_traceback_lexer() -> bool:
             highlighted = code
         return highlighted.splitlines()
 
-    pygmented_with_ranges.original = original
     stack_data.utils._pygmented_with_ranges = stack_data.core._pygmented_with_ranges = pygmented_with_ranges
     return True
 
